@@ -1,0 +1,413 @@
+"""The `recon` command. Exit codes for plan-like commands: 0 in sync, 2 changes pending,
+3 a guard blocks or holds, 1 error.
+
+Commands that belong to a layer (simulate, sweep, audit) live in sibling modules of this package,
+each exporting ``COMMANDS``; they register here when present.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from recon.core.cycle import CycleRecord
+from recon.core.decision import Decision
+from recon.core.errors import ReconError
+from recon.core.model import DesiredState, Observation, thaw
+from recon.core.policy import Guards, Mode, Policy
+from recon.core.plan import Change
+
+EXIT_IN_SYNC, EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(msg: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {msg}", markup=True)
+    sys.exit(EXIT_ERROR)
+
+
+def exit_code(decision: Decision) -> int:
+    if decision.blocks:
+        return EXIT_BLOCKED
+    if decision.batch or decision.deferred:
+        return EXIT_PENDING
+    return EXIT_IN_SYNC
+
+
+def _change_json(c: Change) -> dict[str, Any]:
+    d: dict[str, Any] = {"op": c.op.value, "kind": c.key[0], "name": c.key[1]}
+    if c.fields:
+        d["fields"] = [{"path": f.path, "old": thaw(f.old), "new": thaw(f.new)} for f in c.fields]
+    return d
+
+
+def decision_json(loop: str, mode: str, decision: Decision, record: CycleRecord) -> dict[str, Any]:
+    plan = decision.plan
+    req = decision.approval_request
+    return {
+        "loop": loop,
+        "mode": mode,
+        "exit_code": exit_code(decision),
+        "in_sync": bool(plan and plan.in_sync) and not decision.blocks,
+        "counts": plan.counts() if plan else {"create": 0, "update": 0, "delete": 0},
+        "unchanged": len(plan.unchanged) if plan else 0,
+        "desired": {"count": record.desired_count, "source": record.desired_source, "version": record.desired_version},
+        "observation": {"count": record.observed_count, "complete": record.observation_complete,
+                        "reason": record.observation_reason},
+        "guards": [{"name": v.guard, "outcome": v.outcome.value, "reason": v.reason} for v in decision.verdicts],
+        "changes": [_change_json(c) for c in plan.changes] if plan else [],
+        "batch": [_change_json(c) for c in decision.batch],
+        "deferred": [{**_change_json(d.change), "reason": d.reason} for d in decision.deferred],
+        "blocked": [{**_change_json(b.change), "guard": b.guard, "reason": b.reason} for b in decision.blocked],
+        "approval_request": None if req is None else {"id": req.id, "guard": req.guard, "reason": req.reason,
+                                                      "keys": [list(k) for k in req.keys]},
+        "alerts": list(decision.alerts),
+    }
+
+
+_OP_STYLE = {"create": "green", "update": "yellow", "delete": "red"}
+
+
+def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: int = 50) -> None:
+    plan = decision.plan
+    obs = "complete" if record.observation_complete else f"INCOMPLETE ({record.observation_reason})"
+    out.print(f"[bold]loop[/] {loop}: desired {record.desired_count} from {record.desired_source}, "
+              f"observed {record.observed_count} ({obs})")
+    if plan is not None:
+        c = plan.counts()
+        out.print(f"plan: [green]{c['create']} create[/], [yellow]{c['update']} update[/], "
+                  f"[red]{c['delete']} delete[/], {len(plan.unchanged)} unchanged")
+        if plan.changes:
+            t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+            for col in ("op", "kind", "name", "fields"):
+                t.add_column(col)
+            for ch in plan.changes[:limit]:
+                fields = "; ".join(f"{f.path}: {thaw(f.old)!r} → {thaw(f.new)!r}" for f in ch.fields)
+                t.add_row(f"[{_OP_STYLE[ch.op.value]}]{ch.op.value}[/]", ch.key[0], ch.key[1], fields)
+            out.print(t)
+            if len(plan.changes) > limit:
+                out.print(f"… and {len(plan.changes) - limit} more (use --json for all)")
+    g = Table(show_header=True, header_style="bold", box=None, pad_edge=False, title="guards", title_justify="left")
+    for col in ("guard", "outcome", "reason"):
+        g.add_column(col)
+    for v in decision.verdicts:
+        style = "red" if v.outcome.blocks else ("yellow" if v.outcome.value in ("exclude", "defer") else "dim")
+        g.add_row(v.guard, f"[{style}]{v.outcome.value}[/]", v.reason)
+    out.print(g)
+    if decision.approval_request:
+        r = decision.approval_request
+        out.print(f"[bold yellow]approval needed[/]: request {r.id} ({len(r.keys)} deletes, {r.guard}); "
+                  f"approve with `recon approve {r.id}`")
+    for a in decision.alerts:
+        out.print(f"[bold red]ALERT[/] {a}")
+    code = exit_code(decision)
+    summary = {0: "in sync", 2: f"{len(decision.batch)} changes would be applied now, "
+                                f"{len(decision.deferred)} deferred", 3: "a guard blocks or holds changes"}[code]
+    out.print(f"result: {summary} (exit {code})")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="recon")
+def main() -> None:
+    """recon: build, stress-test and audit reconciliation loops."""
+
+
+# plan ---------------------------------------------------------------------------------------------
+
+def _policy_from_options(o: dict[str, Any]) -> Policy:
+    g = Guards().model_dump()
+    if o["max_deletes"] is not None:
+        g["max_deletes"]["max"] = o["max_deletes"]
+    if o["max_delete_fraction"] is not None:
+        g["max_deletes"]["max_fraction"] = o["max_delete_fraction"]
+    if o["max_changes"] is not None:
+        g["max_changes"]["max"] = o["max_changes"]
+    if o["shrink_fraction"] is not None:
+        g["desired_shrink"]["max_fraction"] = o["shrink_fraction"]
+    if o["protect"]:
+        sels = []
+        for p in o["protect"]:
+            kind, _, name = p.partition("/")
+            sels.append({"kind": kind or "*", "name": name or "*"})
+        g["protected"]["selectors"] = sels
+    for name in o["disable"]:
+        if name not in g:
+            fail(f"--disable: unknown guard {name!r}; known: {', '.join(g)}")
+        g[name]["enabled"] = False
+    return Policy(mode=Mode(o["sync"]), owner_id=o["owner_id"], guards=Guards.model_validate(g))
+
+
+def _guard_options(f: Any) -> Any:
+    opts = [
+        click.option("--max-deletes", type=click.IntRange(min=0), help="absolute cap on deletes per cycle (default 10)"),
+        click.option("--max-delete-fraction", type=click.FloatRange(0, 1), help="cap as a fraction of observed (default 0.25)"),
+        click.option("--max-changes", type=click.IntRange(min=1), help="changes per cycle; the rest is deferred (default 100)"),
+        click.option("--shrink-fraction", type=click.FloatRange(0, 1), help="largest fall of desired vs the last accepted (default 0.3)"),
+        click.option("--owner-id", help="only resources with this owner marker may be deleted"),
+        click.option("--protect", multiple=True, metavar="KIND/NAME", help="never touch matching resources (globs)"),
+        click.option("--sync", type=click.Choice([m.value for m in Mode]), default="sync", show_default=True),
+        click.option("--disable", multiple=True, metavar="GUARD", help="disable a guard by name (for studies)"),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+@main.command()
+@click.argument("loop_config", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--desired", type=click.Path(path_type=Path), help="desired inventory file or folder")
+@click.option("--observed", type=click.Path(path_type=Path), help="observed inventory file (a snapshot)")
+@click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
+              help="state store for baselines and approvals (files approval requests)")
+@click.option("--loop", "loop_name", default="plan", show_default=True, help="loop name in the state store")
+@click.option("--json", "as_json", is_flag=True, help="print the decision as JSON")
+@_guard_options
+def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, state: Path | None,
+         loop_name: str, as_json: bool, **opts: Any) -> None:
+    """Show what a loop would do now, and which guard would trip. Never writes.
+
+    Either `recon plan LOOP.yaml` or `recon plan --desired FILE --observed FILE`.
+    """
+    from recon.drivers.loop import Loop, run_once
+    from recon.providers.snapshot import SnapshotObserver
+    from recon.approvers import StoreApprover
+    from recon.sources.callable import FileSource
+    from recon.store.sqlite import StateStore
+
+    try:
+        if loop_config is not None:
+            if desired or observed:
+                fail("give either LOOP.yaml or --desired/--observed, not both")
+            from recon.config import build_loop, load_loop_config
+
+            cfg, base = load_loop_config(loop_config)
+            loop = build_loop(cfg, base)
+            loop.actuator = None  # plan never writes, whatever the config's mode
+        else:
+            if desired is None or observed is None:
+                fail("give LOOP.yaml, or both --desired FILE and --observed FILE")
+            store = StateStore(state) if state else StateStore(":memory:")
+            loop = Loop(name=loop_name, source=FileSource(desired), observer=SnapshotObserver(observed),
+                        policy=_policy_from_options(opts), approver=StoreApprover(store),
+                        kill_switch=lambda: store.kill_switch(loop_name), store=store)
+        # Load and observe up front: for a one-shot plan a failure is an error (exit 1) naming the input.
+        d: DesiredState = loop.source.load()
+        o: Observation = loop.observer.observe()
+    except ReconError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"{getattr(e, 'filename', '') or 'input'}: {e.strerror or e}")
+
+    record, _, decision = run_once(loop, time.time(), persist=False, desired=d, observation=o)
+    code = exit_code(decision)
+    if as_json:
+        click.echo(json.dumps(decision_json(loop.name, "observe-only", decision, record), indent=1, default=str))
+    else:
+        print_decision(loop.name, decision, record)
+    sys.exit(code)
+
+
+# snapshot and watch -------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("loop_config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def snapshot(loop_config: Path, out_path: Path) -> None:
+    """Write the observed state of a loop's provider as an inventory file. Never writes to the provider."""
+    from recon.config import build_loop, load_loop_config
+    from recon.sources.inventory import dump_inventory
+
+    try:
+        cfg, base = load_loop_config(loop_config)
+        loop = build_loop(cfg, base)
+        obs = loop.observer.observe()
+    except ReconError as e:
+        fail(str(e))
+    if not obs.complete:
+        fail(f"{loop.observer.name}: observation incomplete ({obs.reason}); refusing to write a partial snapshot")
+    dump_inventory(obs.resources.values(), out_path)
+    out.print(f"wrote {len(obs)} resources from {loop.observer.name} to {out_path}")
+
+
+@main.command()
+@click.argument("loop_config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--interval", type=click.FloatRange(min=0.01), help="seconds between cycles (default from config, 60)")
+@click.option("--jitter", type=click.FloatRange(0, 0.99), help="± fraction of the interval")
+@click.option("--metrics-port", type=int, help="serve Prometheus metrics on 127.0.0.1:PORT")
+@click.option("--max-cycles", type=click.IntRange(min=1), help="stop after N cycles (default: until SIGTERM)")
+@click.option("--events", type=click.Path(dir_okay=False, path_type=Path), help="JSONL event log")
+def watch(loop_config: Path, interval: float | None, jitter: float | None, metrics_port: int | None,
+          max_cycles: int | None, events: Path | None) -> None:
+    """Run the observe-only loop on an interval: diffs, verdicts and metrics, never a write."""
+    from recon.config import build_loop, load_loop_config
+    from recon.drivers.realtime import RealtimeDriver
+    from recon.eventlog import EventLog
+    from recon.metrics import LoopMetrics
+
+    try:
+        cfg, base = load_loop_config(loop_config)
+        loop = build_loop(cfg, base)
+    except ReconError as e:
+        fail(str(e))
+    loop.actuator = None
+    metrics = LoopMetrics()
+    if metrics_port is not None:
+        metrics.serve(metrics_port)
+        out.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
+    log = EventLog(events or base / (cfg.events or f".recon/{cfg.name}.events.jsonl"))
+
+    def show(r: CycleRecord) -> None:
+        if r.paused:
+            out.print(f"cycle {r.cycle}: paused (kill switch)")
+            return
+        tripped = ", ".join(r.guards_tripped) or "none"
+        out.print(f"cycle {r.cycle}: desired {r.desired_count} observed {r.observed_count} "
+                  f"would create {r.would_create} update {r.would_update} delete {r.would_delete}; "
+                  f"guards tripped: {tripped}" + (f"; errors: {'; '.join(r.errors)}" if r.errors else ""))
+
+    driver = RealtimeDriver(loop, interval or cfg.interval, cfg.jitter if jitter is None else jitter,
+                            events=log, metrics=metrics, on_record=show)
+    out.print(f"watching {cfg.name} (observe-only) every {driver.interval:g}s; event log {log.path}")
+    driver.run(max_cycles=max_cycles)
+
+
+# approvals and the kill switch ------------------------------------------------------------------
+
+def _store(path: Path | None) -> Any:
+    from recon.store.sqlite import StateStore
+
+    p = path or Path(os.environ.get("RECON_STATE", ".recon/state.db"))
+    if not p.exists():
+        fail(f"{p}: no state store here; pass --state or set RECON_STATE")
+    return StateStore(p)
+
+
+_state_opt = click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
+                          help="state store (default $RECON_STATE or .recon/state.db)")
+
+
+@main.command()
+@_state_opt
+@click.option("--loop", "loop_name", help="only this loop")
+@click.option("--json", "as_json", is_flag=True)
+def approvals(state: Path | None, loop_name: str | None, as_json: bool) -> None:
+    """List approval requests and their status."""
+    reqs = _store(state).requests(loop_name)
+    if as_json:
+        click.echo(json.dumps([{"id": r.request.id, "loop": r.request.loop, "status": r.status, "guard": r.request.guard,
+                                "reason": r.request.reason, "keys": [list(k) for k in r.request.keys],
+                                "by": r.approval.by if r.approval else None} for r in reqs], indent=1))
+        return
+    if not reqs:
+        out.print("no approval requests")
+        return
+    t = Table(box=None, header_style="bold")
+    for c in ("id", "loop", "status", "deletes", "guard", "reason"):
+        t.add_column(c)
+    for r in reqs:
+        t.add_row(r.request.id, r.request.loop, r.status, str(len(r.request.keys)), r.request.guard, r.request.reason)
+    out.print(t)
+
+
+def _decide(request_id: str, state: Path | None, granted: bool, by: str | None, ttl: float) -> None:
+    import getpass
+
+    store = _store(state)
+    try:
+        a = store.decide(request_id, granted, by or getpass.getuser(), ttl)
+    except ReconError as e:
+        fail(str(e))
+    word = "approved" if granted else "denied"
+    out.print(f"{word} {request_id} by {a.by}" + (f", valid for {ttl:g}s" if granted else ""))
+
+
+@main.command()
+@click.argument("request_id")
+@_state_opt
+@click.option("--by", help="who approves (default: your user name)")
+@click.option("--ttl", type=float, default=3600.0, show_default=True, help="seconds the approval stays valid")
+def approve(request_id: str, state: Path | None, by: str | None, ttl: float) -> None:
+    """Approve a held delete set. The approval covers exactly that set of keys."""
+    _decide(request_id, state, True, by, ttl)
+
+
+@main.command()
+@click.argument("request_id")
+@_state_opt
+@click.option("--by", help="who denies (default: your user name)")
+def deny(request_id: str, state: Path | None, by: str | None) -> None:
+    """Deny a held delete set."""
+    _decide(request_id, state, False, by, 3600.0)
+
+
+@main.command()
+@click.argument("loop_name")
+@_state_opt
+@click.option("--reason", default="", help="why (recorded)")
+def pause(loop_name: str, state: Path | None, reason: str) -> None:
+    """Engage the kill switch for LOOP_NAME (or `*` for every loop): cycles do nothing until resumed."""
+    from recon.store.sqlite import StateStore
+
+    p = state or Path(os.environ.get("RECON_STATE", ".recon/state.db"))
+    StateStore(p).set_kill_switch(loop_name, True, reason)
+    out.print(f"kill switch engaged for {loop_name}")
+
+
+@main.command()
+@click.argument("loop_name")
+@_state_opt
+def resume(loop_name: str, state: Path | None) -> None:
+    """Release the kill switch for LOOP_NAME."""
+    _store(state).set_kill_switch(loop_name, False)
+    out.print(f"kill switch released for {loop_name}")
+
+
+# schema -------------------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("what", type=click.Choice(["inventory", "loop", "scenario", "policy"]))
+def schema(what: str) -> None:
+    """Print the JSON Schema of an input file."""
+    if what == "inventory":
+        from recon.sources.inventory import InventoryModel as model
+    elif what == "loop":
+        from recon.config import LoopConfig as model  # type: ignore[assignment]
+    elif what == "policy":
+        model = Policy  # type: ignore[assignment]
+    else:
+        try:
+            from recon.sim.scenario import Scenario as model  # type: ignore[assignment]
+        except ImportError:
+            fail("the scenario schema comes with the simulation (recon.sim), not installed in this build")
+    click.echo(json.dumps(model.model_json_schema(), indent=1))
+
+
+def _register_optional() -> None:
+    """Commands that live with their layers (simulate, sweep, audit) register when present."""
+    import importlib
+
+    for mod in ("recon.cli.simulate", "recon.cli.sweep", "recon.cli.audit"):
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name is None or not mod.startswith(e.name):
+                raise
+            continue
+        for cmd in getattr(m, "COMMANDS", ()):
+            main.add_command(cmd)
+
+
+_register_optional()
+
+if __name__ == "__main__":
+    main()

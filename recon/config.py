@@ -1,0 +1,118 @@
+"""Loop configuration files (LOOP.yaml): one desired source, one provider, one policy.
+
+```yaml
+name: dns-example
+provider: {type: dns, zone: example.test, server: 127.0.0.1, port: 5353}
+desired: {path: desired.yaml}
+owner_id: dns-loop
+guards: {max_deletes: {max: 5}}
+```
+
+Paths are relative to the config file. Real providers only observe; ``mode: enforce`` is accepted
+only for providers that can write (the in-memory one, for examples and simulation).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from recon.approvers import approver_named
+from recon.core.errors import ReconError
+from recon.core.policy import Alerts, Guards, Mode, Policy
+from recon.drivers.loop import Loop
+from recon.providers.base import Actuator, build_observer
+from recon.sources.callable import FileSource
+from recon.sources.inventory import _compose_lines, _line_for
+from recon.store.sqlite import StateStore
+
+
+class ConfigError(ReconError):
+    pass
+
+
+class ProviderConfig(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(description="provider name from the registry: memory, snapshot, dns, postgres, nftables, "
+                                  "aws-security-group, aws-route53, files")
+
+
+class DesiredConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(description="inventory file or folder, relative to the loop config")
+
+
+class LoopConfig(BaseModel):
+    """A loop: desired source + provider + policy, scoped to one bounded domain."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, description="loop name; defaults to the config file's stem")
+    provider: ProviderConfig
+    desired: DesiredConfig
+    mode: Literal["observe-only", "enforce"] = "observe-only"
+    sync: Mode = Field(Mode.SYNC, description="sync, upsert-only (never delete) or create-only")
+    owner_id: str | None = None
+    guards: Guards = Guards()
+    alerts: Alerts = Alerts()
+    approval_ttl: float = 3600.0
+    approver: Literal["store", "deny-all", "approve-all"] = "store"
+    state: str | None = Field(None, description="SQLite state store; default .recon/<name>.db beside the config")
+    events: str | None = Field(None, description="JSONL event log for watch; default .recon/<name>.events.jsonl")
+    interval: float = Field(60.0, gt=0)
+    jitter: float = Field(0.1, ge=0, lt=1)
+
+    def policy(self) -> Policy:
+        return Policy(mode=self.sync, owner_id=self.owner_id, guards=self.guards, alerts=self.alerts,
+                      approval_ttl=self.approval_ttl)
+
+
+def load_loop_config(path: str | os.PathLike[str]) -> tuple[LoopConfig, Path]:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read loop config: {e.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise ConfigError(f"{p}:{mark.line + 1 if mark else '?'}: malformed YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: a loop config is a mapping with provider, desired and guards")
+    try:
+        cfg = LoopConfig.model_validate(data)
+    except ValidationError as e:
+        lines = _compose_lines(text)
+        msgs = [f"{p}:{_line_for(lines, tuple(err['loc'])) or '?'}: field {'.'.join(map(str, err['loc']))}: {err['msg']}"
+                for err in e.errors()[:5]]
+        raise ConfigError("; ".join(msgs)) from None
+    if cfg.name is None:
+        cfg = cfg.model_copy(update={"name": p.stem})
+    return cfg, p.parent.resolve()
+
+
+def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None, **overrides: Any) -> Loop:
+    """Build the loop a config describes. Real providers yield an observe-only loop, always."""
+    assert cfg.name is not None
+    observer = build_observer(cfg.provider.model_dump(), base)
+    actuator = None
+    if cfg.mode == "enforce":
+        if not isinstance(observer, Actuator):
+            raise ConfigError(f"loop {cfg.name}: provider {cfg.provider.type!r} is observe-only; "
+                              "enforce mode exists only for the simulation's writable providers")
+        actuator = observer
+    if store is None:
+        store = StateStore(base / (cfg.state or f".recon/{cfg.name}.db"))
+    policy = cfg.policy()
+    loop = Loop(
+        name=cfg.name, source=FileSource(base / cfg.desired.path), observer=observer, policy=policy,
+        actuator=actuator, approver=approver_named(cfg.approver, store, cfg.approval_ttl),
+        kill_switch=lambda: store.kill_switch(cfg.name or ""), store=store,
+    )
+    for k, v in overrides.items():
+        setattr(loop, k, v)
+    return loop

@@ -1,0 +1,130 @@
+"""Immutable data the loop reasons about: resources, desired states and observations.
+
+A resource is identified inside one loop's scope by its key, ``(kind, name)``. Its ``spec`` is deeply
+frozen on construction (mappings become read-only, lists become tuples) so that a plan can never be
+changed behind the engine's back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+Key = tuple[str, str]
+
+
+def freeze(value: Any) -> Any:
+    """Return a deeply immutable copy of a JSON-like value (mappings, lists, scalars)."""
+    if isinstance(value, MappingProxyType):
+        return value
+    if isinstance(value, Mapping):
+        return MappingProxyType({str(k): freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted((freeze(v) for v in value), key=repr))
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """Turn a frozen value back into plain dicts and lists (for JSON and YAML output)."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Resource:
+    """One managed thing. Equality compares kind, name, spec and owner."""
+
+    kind: str
+    name: str
+    spec: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    owner: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.spec, MappingProxyType):
+            object.__setattr__(self, "spec", freeze(self.spec))
+
+    @property
+    def key(self) -> Key:
+        return (self.kind, self.name)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Resource):
+            return NotImplemented
+        return (
+            self.name == other.name
+            and self.kind == other.kind
+            and self.owner == other.owner
+            and self.spec == other.spec
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.name))
+
+    def with_owner(self, owner: str | None) -> Resource:
+        return self if owner == self.owner else Resource(self.kind, self.name, self.spec, owner)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "name": self.name, "spec": thaw(self.spec)}
+        if self.owner is not None:
+            out["owner"] = self.owner
+        return out
+
+    def __repr__(self) -> str:
+        return f"Resource({self.kind}/{self.name})"
+
+
+def index(resources: Iterable[Resource], what: str) -> dict[Key, Resource]:
+    """Index resources by key; a key seen twice is an error naming both."""
+    out: dict[Key, Resource] = {}
+    for r in resources:
+        k = (r.kind, r.name)
+        if k in out:
+            raise ValueError(f"{what}: duplicate resource {r.kind}/{r.name}")
+        out[k] = r
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    """The resources that should exist, with provenance. A failed load is an error, never this."""
+
+    resources: Mapping[Key, Resource]
+    source: str = "inline"
+    version: str | None = None
+    loaded_at: float | None = None
+
+    @classmethod
+    def of(cls, resources: Iterable[Resource], source: str = "inline", version: str | None = None,
+           loaded_at: float | None = None) -> DesiredState:
+        return cls(MappingProxyType(index(resources, source)), source, version, loaded_at)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What exists now, and whether the provider saw all of it (and if not, why)."""
+
+    resources: Mapping[Key, Resource]
+    complete: bool = True
+    reason: str | None = None
+    source: str = "inline"
+    observed_at: float | None = None
+
+    @classmethod
+    def of(cls, resources: Iterable[Resource], complete: bool = True, reason: str | None = None,
+           source: str = "inline", observed_at: float | None = None) -> Observation:
+        if not complete and not reason:
+            raise ValueError("an incomplete observation must say why")
+        return cls(MappingProxyType(index(resources, source)), complete, reason, source, observed_at)
+
+    def __len__(self) -> int:
+        return len(self.resources)

@@ -1,0 +1,138 @@
+"""Guard policy: which guards run, with which thresholds, and what a verdict is.
+
+The policy is a pydantic model so that loop configs and scenarios validate it at the boundary and
+``recon schema`` can print it. Every guard accepts ``false`` (disabled) or ``true`` (defaults) in
+place of its settings, which is what ``--set loop.guards.<name>=false`` relies on.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from recon.core.model import Key, Resource
+
+GUARD_ORDER: tuple[str, ...] = (
+    "kill_switch", "desired_error", "empty_desired", "desired_shrink", "incomplete_observation",
+    "ownership", "protected", "max_deletes", "max_changes",
+)
+
+
+class Outcome(str, Enum):
+    ALLOW = "allow"
+    PAUSE = "pause"              # kill switch: the cycle does nothing
+    ABORT = "abort"              # no changes at all this cycle
+    HOLD = "hold"                # deletes wait for an approval
+    SUPPRESS_DELETES = "suppress_deletes"
+    EXCLUDE = "exclude"          # ownership / protected: these resources are never touched
+    DEFER = "defer"              # rate limit: the rest goes to later cycles
+    DISABLED = "disabled"
+
+    @property
+    def blocks(self) -> bool:
+        """Whether this outcome stops changes the plan wants (exit code 3 territory)."""
+        return self in (Outcome.PAUSE, Outcome.ABORT, Outcome.HOLD, Outcome.SUPPRESS_DELETES)
+
+
+class Mode(str, Enum):
+    SYNC = "sync"
+    UPSERT_ONLY = "upsert-only"
+    CREATE_ONLY = "create-only"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    guard: str
+    outcome: Outcome
+    reason: str
+    keys: tuple[Key, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.guard, "outcome": self.outcome.value, "reason": self.reason,
+                "keys": [list(k) for k in self.keys]}
+
+
+class _Guard(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    enabled: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_bool(cls, data: Any) -> Any:
+        if isinstance(data, bool):
+            return {"enabled": data}
+        if isinstance(data, str) and data.lower() in ("true", "false", "on", "off"):
+            return {"enabled": data.lower() in ("true", "on")}
+        return data
+
+
+class SimpleGuard(_Guard):
+    """A guard with no thresholds."""
+
+
+class ShrinkGuard(_Guard):
+    max_fraction: float = Field(0.3, ge=0, le=1, description="largest allowed fall of the desired count vs the last accepted one")
+    action: Literal["hold", "abort"] = "hold"
+
+
+class IncompleteGuard(_Guard):
+    max_drop_fraction: float = Field(0.3, ge=0, le=1, description="largest unexplained fall of the observed count vs the last accepted observation")
+
+
+class Selector(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: str = "*"
+    name: str = "*"
+
+    def matches(self, r: Resource) -> bool:
+        return fnmatch.fnmatchcase(r.kind, self.kind) and fnmatch.fnmatchcase(r.name, self.name)
+
+
+class ProtectedGuard(_Guard):
+    selectors: tuple[Selector, ...] = ()
+
+
+class MaxDeletesGuard(_Guard):
+    max: int | None = Field(10, ge=0, description="absolute cap on deletes per cycle")
+    max_fraction: float | None = Field(0.25, ge=0, le=1, description="cap as a fraction of observed")
+    fraction_min_observed: int = Field(10, ge=0, description="the fraction applies only when at least this many exist")
+    action: Literal["hold", "abort"] = "hold"
+
+
+class MaxChangesGuard(_Guard):
+    max: int = Field(100, ge=1, description="changes applied per cycle; the rest is deferred")
+
+
+class Guards(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kill_switch: SimpleGuard = SimpleGuard()
+    desired_error: SimpleGuard = SimpleGuard()
+    empty_desired: SimpleGuard = SimpleGuard()
+    desired_shrink: ShrinkGuard = ShrinkGuard()
+    incomplete_observation: IncompleteGuard = IncompleteGuard()
+    ownership: SimpleGuard = SimpleGuard()
+    protected: ProtectedGuard = ProtectedGuard()
+    max_deletes: MaxDeletesGuard = MaxDeletesGuard()
+    max_changes: MaxChangesGuard = MaxChangesGuard()
+
+
+class Alerts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    delete_spike: int | None = Field(20, ge=1, description="page when a plan wants at least this many deletes")
+
+
+class Policy(BaseModel):
+    """Everything that decides what a cycle may do with a plan."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    mode: Mode = Mode.SYNC
+    owner_id: str | None = Field(None, description="marker this loop stamps on what it creates; deletes need it")
+    guards: Guards = Guards()
+    alerts: Alerts = Alerts()
+    approval_ttl: float = Field(3600.0, gt=0, description="seconds an approval stays valid")
+    retry_base: float = Field(5.0, gt=0, description="first per-resource retry delay in seconds")
+    retry_max: float = Field(1000.0, gt=0, description="largest per-resource retry delay in seconds")

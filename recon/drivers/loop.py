@@ -1,0 +1,124 @@
+"""A loop's parts, and the synchronous interpreter of the core's effects.
+
+``Loop`` bundles one desired source, one observer, an optional actuator and one policy. Without an
+actuator the loop is observe-only, and the interpreter has no object to write through: a write effect
+from the core would raise :class:`ObserveOnlyViolation` (it never does; tests check both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from recon.approvers import Approver, DenyAll
+from recon.core.cycle import (
+    Apply, CheckKillSwitch, CycleResult, Delete, Effect, FileApprovalRequest, GetApproval, LoadDesired,
+    LoopState, Observe, WriteResult, run_cycle,
+)
+from recon.core.errors import ObserveOnlyViolation
+from recon.core.model import DesiredState, Observation
+from recon.core.normalize import Normalizer
+from recon.core.policy import Policy
+from recon.providers.base import Actuator, Observer, normalizer_of
+from recon.sources.callable import Source
+from recon.store.sqlite import StateStore
+
+
+@dataclass
+class Loop:
+    name: str
+    source: Source
+    observer: Observer
+    policy: Policy = field(default_factory=Policy)
+    actuator: Actuator | None = None
+    approver: Approver = field(default_factory=DenyAll)
+    kill_switch: Callable[[], bool] = lambda: False
+    store: StateStore | None = None
+    normalizer: Normalizer | None = None
+    state: LoopState = field(default_factory=LoopState)
+
+    @property
+    def observe_only(self) -> bool:
+        return self.actuator is None
+
+    def load_state(self) -> LoopState:
+        if self.store is not None:
+            self.state = self.store.load_state(self.name)
+        return self.state
+
+    def save_state(self, state: LoopState) -> None:
+        self.state = state
+        if self.store is not None:
+            self.store.save_state(self.name, state)
+
+
+def drive(gen: Generator[Effect, Any, CycleResult], handle: Callable[[Effect], Any]) -> CycleResult:
+    """Run a cycle generator to completion, answering each effect with *handle*."""
+    try:
+        effect = next(gen)
+        while True:
+            effect = gen.send(handle(effect))
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def handler_for(loop: Loop, now: float, desired: DesiredState | None = None,
+                observation: Observation | None = None) -> Callable[[Effect], Any]:
+    """Answer effects from the loop's parts; *desired* / *observation* answer those two if given."""
+
+    def handle(effect: Effect) -> Any:
+        if isinstance(effect, CheckKillSwitch):
+            return loop.kill_switch()
+        if isinstance(effect, LoadDesired):
+            if desired is not None:
+                return desired
+            try:
+                return loop.source.load()
+            except Exception as e:  # any failure of the source is a desired_error, never an empty state
+                return e
+        if isinstance(effect, Observe):
+            if observation is not None:
+                return observation
+            try:
+                return loop.observer.observe()
+            except Exception as e:
+                return e
+        if isinstance(effect, GetApproval):
+            return loop.approver.lookup(effect.request_id, effect.digest, now)
+        if isinstance(effect, FileApprovalRequest):
+            loop.approver.request(effect.request, now)
+            return None
+        if isinstance(effect, (Apply, Delete)):
+            if loop.actuator is None:
+                raise ObserveOnlyViolation(f"loop {loop.name}: observe-only, refusing {effect.change.op.value} "
+                                           f"{effect.change.key}")
+            try:
+                if isinstance(effect, Apply):
+                    loop.actuator.apply(effect.change.target)
+                else:
+                    loop.actuator.delete(effect.change.target)
+            except Exception as e:  # per-resource errors do not abort the cycle
+                return WriteResult(False, f"{type(e).__name__}: {e}")
+            return WriteResult(True)
+        raise TypeError(f"unknown effect {effect!r}")
+
+    return handle
+
+
+def run_once(loop: Loop, now: float, *, clock: Callable[[], float] | None = None, persist: bool = True,
+             desired: DesiredState | None = None, observation: Observation | None = None) -> CycleResult:
+    """Run one cycle of *loop* at time *now*; persist the new state unless *persist* is false.
+
+    *desired* and *observation*, when given, are used instead of loading and observing (one-shot
+    plans load both first so that a failure is an error naming the input)."""
+    state = loop.load_state()
+    start = clock() if clock else None
+    gen = run_cycle(loop.name, loop.policy, state, now, observe_only=loop.observe_only,
+                    normalize=loop.normalizer or normalizer_of(loop.observer))
+    record, new_state, decision = drive(gen, handler_for(loop, now, desired, observation))
+    if clock is not None and start is not None:
+        record = replace(record, duration=clock() - start)
+    if persist:
+        loop.save_state(new_state)
+    return record, new_state, decision

@@ -1,0 +1,70 @@
+"""The real-time driver: run a loop every *interval* seconds with jitter, stop cleanly on SIGTERM.
+
+A stop request (SIGTERM, SIGINT or :meth:`stop`) lets the current cycle finish and ends the run
+before the next one; the wait between cycles wakes immediately.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from recon.core.cycle import CycleRecord
+from recon.drivers.loop import Loop, run_once
+from recon.eventlog import EventLog
+from recon.metrics import LoopMetrics
+
+
+class RealtimeDriver:
+    def __init__(self, loop: Loop, interval: float = 60.0, jitter: float = 0.1, *, seed: int | None = None,
+                 events: EventLog | None = None, metrics: LoopMetrics | None = None,
+                 on_record: Callable[[CycleRecord], Any] | None = None,
+                 wall: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
+        if interval <= 0:
+            raise ValueError("interval must be positive")
+        if not 0 <= jitter < 1:
+            raise ValueError("jitter is a fraction of the interval in [0, 1)")
+        self.loop, self.interval, self.jitter = loop, interval, jitter
+        self.events, self.metrics, self.on_record = events, metrics, on_record
+        self._rng = random.Random(seed)
+        self._stop = threading.Event()
+        self._wall, self._mono = wall, monotonic
+        self.records: list[CycleRecord] = []
+
+    def stop(self, *_: Any) -> None:
+        self._stop.set()
+
+    def next_delay(self) -> float:
+        return self.interval * (1 + self._rng.uniform(-self.jitter, self.jitter))
+
+    def run(self, max_cycles: int | None = None, install_signals: bool = True) -> list[CycleRecord]:
+        old: dict[int, Any] = {}
+        if install_signals and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                old[sig] = signal.signal(sig, self.stop)
+        try:
+            n = 0
+            while not self._stop.is_set():
+                record, _, _ = run_once(self.loop, self._wall(), clock=self._mono)
+                n += 1
+                self.records.append(record)
+                if self.events is not None:
+                    self.events.append(record)
+                if self.metrics is not None:
+                    self.metrics.observe(record)
+                    if self.loop.store is not None:
+                        pending = [r for r in self.loop.store.requests(self.loop.name) if r.status == "pending"]
+                        self.metrics.pending.labels(self.loop.name).set(len(pending))
+                if self.on_record is not None:
+                    self.on_record(record)
+                if max_cycles is not None and n >= max_cycles:
+                    break
+                self._stop.wait(self.next_delay())
+        finally:
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+        return self.records

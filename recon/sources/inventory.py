@@ -1,0 +1,176 @@
+"""Inventory files (YAML or JSON, one file or a folder of them) as desired state or snapshots.
+
+Every failure raises :class:`InventoryError` naming the file, the line and the field. A file that
+is empty or lacks ``resources`` is an error; only an explicit ``resources: []`` is an empty state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from recon.core.errors import ReconError
+from recon.core.model import DesiredState, Resource, freeze
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class InventoryError(ReconError):
+    """An inventory file could not be read, parsed or validated."""
+
+
+class ResourceModel(BaseModel):
+    """One resource in an inventory file."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(min_length=1, description="resource type, e.g. A, role, rule")
+    name: str = Field(min_length=1, description="name, unique per kind inside the loop's scope")
+    spec: dict[str, Any] = Field(default_factory=dict, description="the resource's fields")
+    owner: str | None = Field(None, description="owner marker of the loop that manages it")
+
+    @field_validator("kind", "name", mode="before")
+    @classmethod
+    def _str(cls, v: Any) -> Any:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return str(v)
+        return v
+
+
+class InventoryModel(BaseModel):
+    """An inventory file: `resources: [{kind, name, spec, owner}, ...]`."""
+
+    model_config = ConfigDict(extra="forbid")
+    resources: list[ResourceModel]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping and sequence item."""
+
+
+def _compose_lines(text: str) -> dict[tuple[Any, ...], int]:
+    """Map each path (tuple of keys / indexes) to its 1-based line, from YAML's node tree."""
+    lines: dict[tuple[Any, ...], int] = {}
+    try:
+        root = yaml.compose(text, Loader=_LineLoader)
+    except yaml.YAMLError:
+        return lines
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = k.value
+                lines[path + (key,)] = k.start_mark.line + 1
+                walk(v, path + (key,))
+                lines[path + (key,)] = k.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                walk(v, path + (i,))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None
+
+
+def parse_inventory(text: str, path: str | os.PathLike[str] = "<inline>") -> list[Resource]:
+    """Parse and validate inventory text; errors name *path*, line and field."""
+    name = str(path)
+    if not text.strip():
+        raise InventoryError(f"{name}: file is empty; write `resources: []` for an empty state")
+    is_json = name.endswith(".json") or text.lstrip().startswith("{")
+    try:
+        data = json.loads(text) if is_json else yaml.safe_load(text)
+    except json.JSONDecodeError as e:
+        raise InventoryError(f"{name}:{e.lineno}: malformed JSON: {e.msg} (column {e.colno})") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark else name
+        problem = getattr(e, "problem", None) or str(e)
+        raise InventoryError(f"{where}: malformed YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise InventoryError(f"{name}:1: expected a mapping with a 'resources' list, got {type(data).__name__}")
+    try:
+        model = InventoryModel.model_validate(data)
+    except ValidationError as e:
+        lines = _compose_lines(text)
+        msgs = []
+        for err in e.errors()[:5]:
+            loc = tuple(err["loc"])
+            line = _line_for(lines, loc)
+            field = ".".join(str(p) for p in loc) or "(top level)"
+            msgs.append(f"{name}:{line or '?'}: field {field}: {err['msg']}")
+        more = f" (and {e.error_count() - 5} more)" if e.error_count() > 5 else ""
+        raise InventoryError("; ".join(msgs) + more) from None
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    lines: dict[tuple[Any, ...], int] | None = None
+    for i, r in enumerate(model.resources):
+        k = (r.kind, r.name)
+        if k in seen:
+            lines = lines if lines is not None else _compose_lines(text)
+            raise InventoryError(
+                f"{name}:{_line_for(lines, ('resources', i)) or '?'}: duplicate resource {r.kind}/{r.name} "
+                f"(first at resources[{seen[k]}], line {_line_for(lines, ('resources', seen[k])) or '?'})")
+        seen[k] = i
+        out.append(Resource(r.kind, r.name, freeze(r.spec), r.owner))
+    return out
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+        if not files:
+            raise InventoryError(f"{path}: folder holds no inventory files ({', '.join(SUFFIXES)})")
+        return files
+    if not path.exists():
+        raise InventoryError(f"{path}: no such file or folder")
+    return [path]
+
+
+def load_inventory(path: str | os.PathLike[str]) -> DesiredState:
+    """Load one inventory file or every inventory file under a folder, as one state."""
+    root = Path(path)
+    digest = hashlib.sha256()
+    resources: list[Resource] = []
+    origin: dict[tuple[str, str], Path] = {}
+    for f in _files(root):
+        try:
+            raw = f.read_bytes()
+        except OSError as e:
+            raise InventoryError(f"{f}: cannot read: {e.strerror}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InventoryError(f"{f}: not UTF-8 text (byte {e.start})") from None
+        digest.update(raw)
+        for r in parse_inventory(text, f):
+            if r.key in origin:
+                raise InventoryError(f"{f}: resource {r.kind}/{r.name} is also defined in {origin[r.key]}")
+            origin[r.key] = f
+            resources.append(r)
+    return DesiredState.of(resources, source=str(root), version=digest.hexdigest()[:12], loaded_at=time.time())
+
+
+def dump_inventory(resources: Iterable[Resource], path: str | os.PathLike[str]) -> None:
+    """Write resources as an inventory file (YAML, or JSON for a .json path), atomically."""
+    p = Path(path)
+    data = {"resources": [r.to_dict() for r in sorted(resources, key=lambda r: r.key)]}
+    text = json.dumps(data, indent=1) + "\n" if p.suffix == ".json" else yaml.safe_dump(data, sort_keys=False)
+    tmp = p.with_name(f".{p.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, p)
