@@ -36,3 +36,4 @@ def require_binary(*names: str) -> str:
 @pytest.fixture
 def examples() -> Path:
     return ROOT / "examples"
+pytest_plugins = ["tests.servers"]
