@@ -85,6 +85,11 @@ class LoopState:
     own_deletes_last: int = 0
     # key -> (failed attempts, retry not before)
     backoff: Mapping[Key, tuple[int, float]] = field(default_factory=lambda: MappingProxyType({}))
+    # An approval carries forward to what is left of the set it approved while the loop works through
+    # it under its caps; it never covers a key outside that set.
+    approved_keys: frozenset[Key] = frozenset()
+    approved_until: float = 0.0
+    approved_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,11 +206,20 @@ def run_cycle(loop: str, policy: Policy, state: LoopState, now: float, *, observ
     )
 
     approval: Approval | None = None
+    carried = (state.approved_keys, state.approved_until, state.approved_by)
     if plan is not None:
         cands = delete_candidates(plan, policy)
         if cands:
-            digest = keys_digest(c.key for c in cands)
-            approval = yield GetApproval(approval_id(loop, digest), digest)
+            keys = frozenset(c.key for c in cands)
+            digest = keys_digest(keys)
+            rid = approval_id(loop, digest)
+            if keys <= state.approved_keys and now < state.approved_until:
+                approval = Approval(rid, digest, True, state.approved_by or "earlier approval", now,
+                                    state.approved_until)
+            else:
+                approval = yield GetApproval(rid, digest)
+                if approval is not None and approval.valid_for(digest, now):
+                    carried = (keys, approval.expires_at, approval.by)
     decision = decide(plan, ctx, policy, approval, now)
     if decision.approval_request is not None:
         yield FileApprovalRequest(decision.approval_request)
@@ -249,5 +263,8 @@ def run_cycle(loop: str, policy: Policy, state: LoopState, now: float, *, observ
         last_observed=len(observed) if decision.accept_observation else state.last_observed,
         own_deletes_last=applied[Op.DELETE],
         backoff=MappingProxyType(backoff),
+        approved_keys=carried[0] if now < carried[1] else frozenset(),
+        approved_until=carried[1] if now < carried[1] else 0.0,
+        approved_by=carried[2] if now < carried[1] else None,
     )
     return rec, new_state, decision

@@ -82,9 +82,20 @@ def paused_decision() -> Decision:
                     paused=True)
 
 
-def _abort(plan: Plan | None, verdicts: list[Verdict], blocked_reason: str, guard: str) -> Decision:
+def _abort(plan: Plan | None, verdicts: list[Verdict], blocked_reason: str, guard: str,
+           ctx: GuardContext, alerts: tuple[str, ...] = ()) -> Decision:
     blocked = tuple(Blocked(c, guard, blocked_reason) for c in plan.changes) if plan else ()
-    return Decision(plan, tuple(verdicts), blocked=blocked, aborted=True)
+    # An aborted cycle still saw a (complete or not) observation: it remains the count baseline.
+    return Decision(plan, tuple(verdicts), blocked=blocked, aborted=True, alerts=alerts,
+                    accept_observation=ctx.observation_complete)
+
+
+def _alerts(plan: Plan | None, policy: Policy) -> tuple[str, ...]:
+    """A delete spike pages a human whether or not a guard stops it."""
+    spike = policy.alerts.delete_spike
+    if plan is not None and spike is not None and len(plan.deletes) >= spike:
+        return (f"delete_spike: plan wants {len(plan.deletes)} deletes (threshold {spike})",)
+    return ()
 
 
 def _owned(change: Change, owner_id: str) -> bool:
@@ -112,6 +123,7 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy, approval: Appro
     """Evaluate every guard on *plan* and decide what this cycle does. Pure."""
     g = policy.guards
     v: list[Verdict] = []
+    alerts = _alerts(plan, policy)
 
     if ctx.paused and g.kill_switch.enabled:
         return paused_decision()
@@ -121,14 +133,14 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy, approval: Appro
     if ctx.desired_error is not None or plan is None:
         reason = f"desired state failed to load: {ctx.desired_error}"
         v.append(Verdict("desired_error", Outcome.ABORT, reason))
-        return _abort(plan, v, reason, "desired_error")
+        return _abort(plan, v, reason, "desired_error", ctx, alerts)
     v.append(Verdict("desired_error", Outcome.ALLOW if g.desired_error.enabled else Outcome.DISABLED,
                      f"loaded {ctx.desired_count} resources from {ctx.desired_source or 'source'}"))
 
     if g.empty_desired.enabled and ctx.desired_count == 0 and ctx.observed_count > 0:
         reason = f"desired state is empty but {ctx.observed_count} resources exist: refusing to delete all"
         v.append(Verdict("empty_desired", Outcome.ABORT, reason))
-        return _abort(plan, v, reason, "empty_desired")
+        return _abort(plan, v, reason, "empty_desired", ctx, alerts)
     v.append(Verdict("empty_desired", Outcome.ALLOW if g.empty_desired.enabled else Outcome.DISABLED,
                      f"desired has {ctx.desired_count} resources" if g.empty_desired.enabled else "guard disabled"))
 
@@ -165,7 +177,7 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy, approval: Appro
                       f"{g.desired_shrink.max_fraction:.0%} allowed)")
             if g.desired_shrink.action == "abort":
                 v.append(Verdict("desired_shrink", Outcome.ABORT, reason))
-                return _abort(plan, v, reason, "desired_shrink")
+                return _abort(plan, v, reason, "desired_shrink", ctx, alerts)
             if not candidates:
                 v.append(Verdict("desired_shrink", Outcome.ALLOW, reason + "; nothing to delete, accepted"))
             elif approved:
@@ -179,7 +191,9 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy, approval: Appro
 
     # incomplete_observation
     suppress = False
-    accept_observation = True
+    # The count baseline is the last complete observation, so a drop trips the guard on the cycle it
+    # appears; a list the provider flags incomplete never becomes a baseline.
+    accept_observation = ctx.observation_complete
     if not g.incomplete_observation.enabled:
         v.append(Verdict("incomplete_observation", Outcome.DISABLED, "guard disabled"))
     elif not ctx.observation_complete:
@@ -199,8 +213,6 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy, approval: Appro
             v.append(Verdict("incomplete_observation", Outcome.ALLOW, "observation complete"))
     else:
         v.append(Verdict("incomplete_observation", Outcome.ALLOW, "observation complete"))
-    if suppress:
-        accept_observation = False
 
     # ownership
     if not g.ownership.enabled:
@@ -253,7 +265,7 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy, approval: Appro
             reason = "; ".join(over)
             if md.action == "abort":
                 v.append(Verdict("max_deletes", Outcome.ABORT, reason))
-                return _abort(plan, v, reason, "max_deletes")
+                return _abort(plan, v, reason, "max_deletes", ctx, alerts)
             if approved:
                 v.append(Verdict("max_deletes", Outcome.ALLOW, reason + f"; approved by {approval.by}"))  # type: ignore[union-attr]
             else:
@@ -294,11 +306,6 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy, approval: Appro
     else:
         v.append(Verdict("max_changes", Outcome.ALLOW if mc.enabled else Outcome.DISABLED,
                          f"{len(ordered)} changes within cap {mc.max}" if mc.enabled else "guard disabled"))
-
-    alerts = ()
-    spike = policy.alerts.delete_spike
-    if spike is not None and len(plan.deletes) >= spike:
-        alerts = (f"delete_spike: plan wants {len(plan.deletes)} deletes (threshold {spike})",)
 
     upserts = frozenset(c.key for c in ordered if c.op is Op.CREATE) if suppress else frozenset()
     return Decision(

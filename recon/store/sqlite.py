@@ -35,6 +35,14 @@ CREATE TABLE IF NOT EXISTS kill_switch (
 """
 
 
+# Schema migrations, applied in order; PRAGMA user_version records how many ran.
+MIGRATIONS = (
+    "ALTER TABLE loop_state ADD COLUMN approved_keys TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE loop_state ADD COLUMN approved_until REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE loop_state ADD COLUMN approved_by TEXT;",
+)
+
+
 class ApprovalNotFound(ReconError):
     pass
 
@@ -65,15 +73,25 @@ class StateStore:
         try:
             with self._tx() as db:
                 db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as e:
-            raise ReconError(f"{self.path}: not a recon state store ({e})") from None
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    for stmt in filter(None, (x.strip() for x in script.split(";"))):
+                        db.execute(stmt)
+                    db.execute(f"PRAGMA user_version = {i}")
+        except ReconError as e:
+            raise ReconError(f"{self.path}: not a recon state store ({e.__cause__ or e})") from None
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        db = self._memory or sqlite3.connect(self.path, timeout=30)
+        try:
+            db = self._memory or sqlite3.connect(self.path, timeout=30)
+        except sqlite3.Error as e:
+            raise ReconError(f"{self.path}: cannot open state store: {e}") from e
         try:
             with db:
                 yield db
+        except sqlite3.Error as e:
+            raise ReconError(f"{self.path}: state store error: {e}") from e
         finally:
             if self._memory is None:
                 db.close()
@@ -81,19 +99,22 @@ class StateStore:
     # loop state -------------------------------------------------------------------------------
     def load_state(self, loop: str) -> LoopState:
         with self._tx() as db:
-            row = db.execute("SELECT cycle, last_accepted_desired, last_observed, own_deletes_last, backoff "
-                             "FROM loop_state WHERE loop = ?", (loop,)).fetchone()
+            row = db.execute("SELECT cycle, last_accepted_desired, last_observed, own_deletes_last, backoff, "
+                             "approved_keys, approved_until, approved_by FROM loop_state WHERE loop = ?",
+                             (loop,)).fetchone()
         if row is None:
             return LoopState()
         backoff = {(k[0], k[1]): (int(a), float(t)) for k, a, t in json.loads(row[4])}
-        return LoopState(row[0], row[1], row[2], row[3], MappingProxyType(backoff))
+        approved = frozenset((k[0], k[1]) for k in json.loads(row[5]))
+        return LoopState(row[0], row[1], row[2], row[3], MappingProxyType(backoff), approved, row[6], row[7])
 
     def save_state(self, loop: str, state: LoopState) -> None:
         backoff = json.dumps([[list(k), a, t] for k, (a, t) in sorted(state.backoff.items())])
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO loop_state VALUES (?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT OR REPLACE INTO loop_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (loop, state.cycle, state.last_accepted_desired, state.last_observed,
-                        state.own_deletes_last, backoff))
+                        state.own_deletes_last, backoff, json.dumps(sorted(map(list, state.approved_keys))),
+                        state.approved_until, state.approved_by))
 
     # approvals --------------------------------------------------------------------------------
     def file_request(self, req: ApprovalRequest, now: float | None = None) -> None:

@@ -1,0 +1,164 @@
+"""`recon plan` exit codes and JSON, `recon approve`, `recon pause`, `recon schema` — as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+RECON = [sys.executable, "-m", "recon"]
+
+
+def recon(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RECON, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def inv(path: Path, resources: list[dict]) -> Path:
+    data = {"resources": resources}
+    path.write_text(json.dumps(data) if path.suffix == ".json" else yaml.safe_dump(data))
+    return path
+
+
+def rs(n: int, prefix: str = "r", ttl: int = 300) -> list[dict]:
+    return [{"kind": "A", "name": f"{prefix}{i}", "spec": {"ttl": ttl, "values": [f"10.0.0.{i}"]}} for i in range(n)]
+
+
+def test_identical_inventories_exit_0(tmp_path: Path) -> None:
+    d = inv(tmp_path / "d.yaml", rs(5))
+    r = recon("plan", "--desired", d, "--observed", d, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["counts"] == {"create": 0, "update": 0, "delete": 0} and out["in_sync"]
+
+
+def test_changes_exit_2_with_exact_counts(tmp_path: Path) -> None:
+    desired = rs(6)[:5] + rs(3, "new")
+    desired[0]["spec"]["ttl"] = 60
+    desired[1]["spec"]["values"] = ["10.9.9.9"]
+    d = inv(tmp_path / "d.yaml", desired)
+    o = inv(tmp_path / "o.json", rs(7))
+    r = recon("plan", "--desired", d, "--observed", o, "--json")
+    assert r.returncode == 2, r.stderr
+    out = json.loads(r.stdout)
+    assert out["counts"] == {"create": 3, "update": 2, "delete": 2}
+    assert {g["name"] for g in out["guards"]} >= {"empty_desired", "max_deletes", "max_changes"}
+    upd = {c["name"]: c["fields"] for c in out["changes"] if c["op"] == "update"}
+    assert upd["r0"] == [{"path": "ttl", "old": 300, "new": 60}]
+    human = recon("plan", "--desired", d, "--observed", o)
+    assert human.returncode == 2 and "ttl: 300 → 60" in human.stdout
+
+
+def test_empty_desired_exit_3_names_the_guard(tmp_path: Path) -> None:
+    d = inv(tmp_path / "d.yaml", [])
+    o = inv(tmp_path / "o.yaml", rs(4))
+    r = recon("plan", "--desired", d, "--observed", o, "--json")
+    assert r.returncode == 3
+    out = json.loads(r.stdout)
+    (g,) = [g for g in out["guards"] if g["name"] == "empty_desired"]
+    assert g["outcome"] == "abort" and "empty" in g["reason"]
+    assert "empty_desired" in recon("plan", "--desired", d, "--observed", o).stdout
+
+
+def test_deletes_over_cap_exit_3_names_max_deletes(tmp_path: Path) -> None:
+    d = inv(tmp_path / "d.yaml", rs(3))
+    o = inv(tmp_path / "o.yaml", rs(8))
+    assert recon("plan", "--desired", d, "--observed", o, "--max-deletes", "5").returncode == 2
+    r = recon("plan", "--desired", d, "--observed", o, "--max-deletes", "4", "--json")
+    assert r.returncode == 3
+    out = json.loads(r.stdout)
+    assert [g["outcome"] for g in out["guards"] if g["name"] == "max_deletes"] == ["hold"]
+    assert out["approval_request"]["keys"] == [["A", f"r{i}"] for i in range(3, 8)]
+
+
+@pytest.mark.parametrize("text,line,needle", [
+    ("resources:\n  - kind: A\n    name: a\n  - kind: A\n    nme: b\n", 4, "field resources.1.name"),
+    ("resources:\n  - kind: A\n    name: a\n    spec: [1, 2\n", 5, "malformed YAML"),
+    ("resources:\n  - {kind: A, name: a}\n  - {kind: A, name: a}\n", 3, "duplicate resource A/a"),
+    ("", None, "file is empty"),
+    ("items: []\n", 1, "field resources"),
+])
+def test_bad_desired_file_exits_1_naming_file_and_line(tmp_path: Path, text: str, line: int | None, needle: str) -> None:
+    d = tmp_path / "desired.yaml"
+    d.write_text(text)
+    o = inv(tmp_path / "o.yaml", rs(2))
+    r = recon("plan", "--desired", d, "--observed", o)
+    assert r.returncode == 1
+    assert str(d) in r.stderr and needle in r.stderr
+    if line is not None:
+        assert f"{d}:{line}:" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_malformed_json_names_line(tmp_path: Path) -> None:
+    d = tmp_path / "desired.json"
+    d.write_text('{"resources": [\n {"kind": "A", "name": "a"},\n ]\n}')
+    r = recon("plan", "--desired", d, "--observed", d)
+    assert r.returncode == 1 and f"{d}:3:" in r.stderr
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    r = recon("plan", "--desired", tmp_path / "nope.yaml", "--observed", tmp_path / "nope.yaml")
+    assert r.returncode == 1 and "nope.yaml: no such file" in r.stderr
+
+
+def test_approval_flow_through_the_store(tmp_path: Path) -> None:
+    d = inv(tmp_path / "d.yaml", rs(2))
+    o = inv(tmp_path / "o.yaml", rs(20))
+    st = tmp_path / "state.db"
+    r = recon("plan", "--desired", d, "--observed", o, "--state", st, "--json")
+    assert r.returncode == 3
+    rid = json.loads(r.stdout)["approval_request"]["id"]
+    listed = json.loads(recon("approvals", "--state", st, "--json").stdout)
+    assert [(a["id"], a["status"]) for a in listed] == [(rid, "pending")]
+    assert recon("approve", "nosuchid", "--state", st).returncode == 1
+    a = recon("approve", rid, "--state", st, "--by", "alice")
+    assert a.returncode == 0 and "approved" in a.stdout
+    r2 = recon("plan", "--desired", d, "--observed", o, "--state", st, "--json")
+    assert r2.returncode == 2
+    assert sum(c["op"] == "delete" for c in json.loads(r2.stdout)["batch"]) == 18
+    # One more resource to delete: the old approval does not cover the new set.
+    o2 = inv(tmp_path / "o2.yaml", rs(21))
+    assert recon("plan", "--desired", d, "--observed", o2, "--state", st).returncode == 3
+
+
+def test_kill_switch_from_the_command_line(tmp_path: Path) -> None:
+    d = inv(tmp_path / "d.yaml", rs(2))
+    st = tmp_path / "state.db"
+    assert recon("pause", "plan", "--state", st, "--reason", "incident 42").returncode == 0
+    r = recon("plan", "--desired", d, "--observed", d, "--state", st, "--json")
+    assert r.returncode == 3 and json.loads(r.stdout)["guards"][0]["outcome"] == "pause"
+    assert recon("resume", "plan", "--state", st).returncode == 0
+    assert recon("plan", "--desired", d, "--observed", d, "--state", st).returncode == 0
+
+
+def test_loop_config_plan(examples: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(examples, tmp_path / "ex", ignore=shutil.ignore_patterns(".recon"))
+    r = recon("plan", tmp_path / "ex" / "loop-snapshot.yaml", "--json")
+    assert r.returncode == 2, r.stderr
+    out = json.loads(r.stdout)
+    assert out["counts"] == {"create": 1, "update": 1, "delete": 2}
+    # owner_id dns-loop: the hand-made record lacks the marker, so it is excluded, not deleted.
+    assert [b["name"] for b in out["blocked"] if b["guard"] == "ownership"] == ["hand-made"]
+
+
+def test_bad_loop_config_names_file_and_field(tmp_path: Path) -> None:
+    cfg = tmp_path / "loop.yaml"
+    cfg.write_text("provider: {type: snapshot, path: o.yaml}\ndesired: {path: d.yaml}\nguards:\n  max_deletes: {maxx: 3}\n")
+    r = recon("plan", cfg)
+    assert r.returncode == 1 and f"{cfg}:4:" in r.stderr and "maxx" in r.stderr
+    cfg.write_text("provider: {type: nosuch}\ndesired: {path: d.yaml}\n")
+    r = recon("plan", cfg)
+    assert r.returncode == 1 and "unknown provider type 'nosuch'" in r.stderr
+
+
+def test_schema_inventory_is_json_schema() -> None:
+    r = recon("schema", "inventory")
+    s = json.loads(r.stdout)
+    assert r.returncode == 0 and s["required"] == ["resources"]
+    assert set(json.loads(recon("schema", "loop").stdout)["properties"]) >= {"provider", "desired", "guards"}

@@ -1,0 +1,86 @@
+"""Inventory folders and the SQLite state store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from recon.core.approval import ApprovalRequest
+from recon.core.cycle import LoopState
+from recon.sources import InventoryError, dump_inventory, load_inventory
+from recon.store import ApprovalNotFound, StateStore
+
+
+def test_folder_of_inventories_loads_as_one_state(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("resources:\n  - {kind: A, name: x, spec: {ttl: 1}}\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.json").write_text('{"resources": [{"kind": "A", "name": "y"}]}')
+    (tmp_path / "README.md").write_text("ignored")
+    s = load_inventory(tmp_path)
+    assert sorted(s.resources) == [("A", "x"), ("A", "y")] and s.version
+
+
+def test_same_key_in_two_files_is_an_error_naming_both(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("resources:\n  - {kind: A, name: x}\n")
+    (tmp_path / "b.yaml").write_text("resources:\n  - {kind: A, name: x}\n")
+    with pytest.raises(InventoryError, match=r"b\.yaml: resource A/x is also defined in .*a\.yaml"):
+        load_inventory(tmp_path)
+
+
+def test_empty_folder_and_binary_file_are_errors(tmp_path: Path) -> None:
+    with pytest.raises(InventoryError, match="holds no inventory files"):
+        load_inventory(tmp_path)
+    (tmp_path / "x.yaml").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(InventoryError, match="not UTF-8"):
+        load_inventory(tmp_path / "x.yaml")
+
+
+def test_dump_then_load_round_trips(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("resources:\n  - {kind: A, name: x, spec: {v: [1, 2], m: {k: v}}, owner: o}\n")
+    s = load_inventory(tmp_path / "a.yaml")
+    for name in ("out.yaml", "out.json"):
+        dump_inventory(s.resources.values(), tmp_path / name)
+        assert dict(load_inventory(tmp_path / name).resources) == dict(s.resources)
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    st = LoopState(cycle=7, last_accepted_desired=40, last_observed=41, own_deletes_last=2,
+                   backoff={("A", "x"): (3, 123.0)}, approved_keys=frozenset({("A", "y")}),
+                   approved_until=99.0, approved_by="alice")
+    StateStore(tmp_path / "s.db").save_state("dns", st)
+    assert StateStore(tmp_path / "s.db").load_state("dns") == st
+    assert StateStore(tmp_path / "s.db").load_state("other") == LoopState()
+
+
+def test_approvals_expire_and_unknown_ids_are_errors(tmp_path: Path) -> None:
+    s = StateStore(tmp_path / "s.db")
+    req = ApprovalRequest.make("dns", [("A", "x")], "max_deletes", "5 > 3", 0)
+    s.file_request(req, now=0)
+    s.file_request(req, now=60)  # idempotent
+    assert [r.status for r in s.requests("dns")] == ["pending"]
+    a = s.decide(req.id, True, "alice", ttl=10, now=0)
+    assert a.valid_for(req.digest, 5) and not a.valid_for(req.digest, 10)
+    with pytest.raises(ApprovalNotFound, match="no approval request 'zzz'"):
+        s.decide("zzz", True, "alice")
+
+
+def test_not_a_store_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_text("this is not sqlite " * 100)
+    with pytest.raises(Exception, match="not a recon state store"):
+        StateStore(bad)
+
+
+def test_a_store_from_the_first_schema_is_migrated(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "old.db")
+    db.executescript("CREATE TABLE loop_state (loop TEXT PRIMARY KEY, cycle INTEGER NOT NULL, "
+                     "last_accepted_desired INTEGER, last_observed INTEGER, own_deletes_last INTEGER NOT NULL, "
+                     "backoff TEXT NOT NULL); INSERT INTO loop_state VALUES ('dns', 3, 10, 11, 0, '[]');")
+    db.commit()
+    db.close()
+    s = StateStore(tmp_path / "old.db")
+    assert s.load_state("dns") == LoopState(cycle=3, last_accepted_desired=10, last_observed=11)
+    StateStore(tmp_path / "old.db")  # opening again runs no migration twice
