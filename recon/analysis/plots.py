@@ -1,0 +1,120 @@
+"""Plots of simulation results, as matplotlib Figures built without pyplot.
+
+Every function returns a ``matplotlib.figure.Figure`` made directly (no pyplot, so no global figure
+state leaks between calls, threads or notebook cells); saving renders with the Agg canvas. Nothing
+here computes a metric the summary does not already hold, except what a picture needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+_OPS = (("to_create", "create", "tab:green"), ("to_update", "update", "tab:orange"),
+        ("to_delete", "delete", "tab:red"))
+_TRIP_MARK = {"empty_desired": "X", "desired_shrink": "v", "desired_error": "s", "max_deletes": "D",
+              "incomplete_observation": "o", "kill_switch": "P", "max_changes": ".", "ownership": "^",
+              "protected": "*"}
+
+
+def _loops(cycles: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(cycles["loop"])) if len(cycles) else []
+
+
+def _title(result: Any, what: str) -> str:
+    return f"{result.scenario.name}: {what} (seed {result.summary.get('seed')})"
+
+
+def plot_diff_sets(result: Any) -> Figure:
+    """Sizes of the create / update / delete sets per cycle, with guard trips marked."""
+    cycles = result.cycles
+    loops = _loops(cycles)
+    fig = Figure(figsize=(9, 2.2 + 1.8 * max(1, len(loops))), layout="constrained")
+    axes = fig.subplots(max(1, len(loops)), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, name in zip(axes, loops or ["(no cycles)"]):
+        sub = cycles[cycles["loop"] == name]
+        for col, label, color in _OPS:
+            ax.step(sub["time"], sub[col], where="post", label=label, color=color, lw=1.2)
+        ax.step(sub["time"], sub["applied_delete"], where="post", label="deleted", color="black", lw=0.8, ls="--")
+        top = max(1.0, float(sub[["to_create", "to_update", "to_delete"]].to_numpy().max(initial=0)))
+        trips = sub[sub["guards_tripped"].astype(str) != ""]
+        seen: set[str] = set()
+        for t, guards in zip(trips["time"], trips["guards_tripped"].astype(str)):
+            for g in guards.split(";"):
+                if g == "max_changes":
+                    continue
+                ax.scatter([t], [top * 1.08], marker=_TRIP_MARK.get(g, "|"), color="tab:purple", s=28,
+                           label=f"trip: {g}" if g not in seen else None, zorder=3)
+                seen.add(g)
+        ax.set_ylabel(f"{name}\nresources")
+        ax.set_ylim(0, top * 1.2)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper right", fontsize=7, ncols=3)
+    axes[-1].set_xlabel("simulated time (s)")
+    fig.suptitle(_title(result, "diff-set sizes and guard trips"), fontsize=10)
+    return fig
+
+
+def plot_convergence(result: Any) -> Figure:
+    """Observed vs desired count per loop, and the resources out of line with the intended state."""
+    cycles = result.cycles
+    fig = Figure(figsize=(9, 5), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    for name in _loops(cycles):
+        sub = cycles[cycles["loop"] == name]
+        line = top.step(sub["time"], sub["observed_count"], where="post", label=f"{name} observed")[0]
+        top.step(sub["time"], sub["desired_count"], where="post", ls="--", color=line.get_color(),
+                 label=f"{name} desired (as loaded)")
+    top.set_ylabel("resources")
+    top.grid(alpha=0.3)
+    top.legend(fontsize=7, loc="best")
+    by_time = cycles.drop_duplicates("time", keep="last") if len(cycles) else cycles
+    bottom.step(by_time["time"], by_time["out_of_sync"], where="post", label="out of line with intent",
+                color="tab:red")
+    bottom.step(by_time["time"], by_time["missing"], where="post", label="missing (outage)", color="black", lw=0.8)
+    bottom.step(by_time["time"], by_time["wrongful_deletes"], where="post", label="wrongful deletes (cumulative)",
+                color="tab:purple", ls=":")
+    bottom.set_ylabel("resources")
+    bottom.set_xlabel("simulated time (s)")
+    bottom.grid(alpha=0.3)
+    bottom.legend(fontsize=7, loc="best")
+    fig.suptitle(_title(result, "convergence towards the intended state"), fontsize=10)
+    return fig
+
+
+def plot_dwell(result: Any) -> Figure:
+    """Distribution of drift dwell: how long a hand-made change survived before a loop healed it."""
+    ep = result.episodes
+    drift = ep[ep["cause"].astype(str).str.startswith("drift")] if len(ep) else ep
+    dwell = drift["dwell"].dropna().to_numpy(dtype=float) if len(drift) else np.array([])
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.subplots()
+    if dwell.size:
+        ax.hist(dwell, bins=min(50, max(5, int(np.sqrt(dwell.size)))), color="tab:blue", alpha=0.8)
+        mean, p95 = float(dwell.mean()), float(np.percentile(dwell, 95))
+        ax.axvline(mean, color="black", ls="--", label=f"mean {mean:.1f}s")
+        ax.axvline(p95, color="tab:red", ls=":", label=f"p95 {p95:.1f}s")
+        ax.legend()
+    unhealed = int(drift["dwell"].isna().sum()) if len(drift) else 0
+    note = f"{dwell.size} healed, {unhealed} still drifted at the end"
+    ax.set_title(note, fontsize=9)
+    ax.set_xlabel("dwell (s)")
+    ax.set_ylabel("drift episodes")
+    ax.grid(alpha=0.3)
+    fig.suptitle(_title(result, "drift dwell"), fontsize=10)
+    return fig
+
+
+def write_plots(result: Any, out_dir: Path) -> list[Path]:
+    """Render the three simulation plots into *out_dir* as PNGs; return their paths."""
+    paths = []
+    for name, fn in (("diff_sets.png", plot_diff_sets), ("convergence.png", plot_convergence),
+                     ("dwell.png", plot_dwell)):
+        p = Path(out_dir) / name
+        fn(result).savefig(p, dpi=110)
+        paths.append(p)
+    return paths

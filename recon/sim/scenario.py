@@ -1,0 +1,286 @@
+"""Scenario files: the pydantic schema of a simulation, and loading it with ``--set`` overrides.
+
+A scenario describes a world (how many resources, in which groups), one loop template under
+``loop`` (period, jitter, policy with its guards under ``loop.guards.<name>``, approver), optionally
+several ``loops`` with their own scopes, the fake provider's faults, desired-state failures, drift,
+and the humans. This module validates; it never runs anything and never draws a random number.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from recon.core.errors import ReconError
+from recon.core.policy import Alerts, Guards, Mode, Policy, Selector
+from recon.sim.distributions import Dist
+from recon.sources.inventory import _compose_lines, _line_for
+
+
+class ScenarioError(ReconError):
+    """A scenario file or override is invalid; the message names the file, line and field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WorldSpec(_Model):
+    resources: int = Field(200, ge=0, description="managed resources the intended desired state holds")
+    kinds: tuple[str, ...] = Field(("rule",), min_length=1, description="resource kinds, assigned round-robin")
+    groups: tuple[str, ...] = Field(("fw",), min_length=1,
+                                    description="name prefixes (zones, VPCs); resources are spread over them")
+    foreign: int = Field(0, ge=0, description="resources someone else owns in the same scope (must stay)")
+    initially_missing: int = Field(0, ge=0, description="managed resources absent at t=0: a backlog to create")
+
+
+class ApproverSpec(_Model):
+    type: Literal["deny-all", "approve-all", "human"] = "deny-all"
+    latency: Dist = Field(default_factory=lambda: Dist(dist="exponential", mean=600.0),
+                          description="how long the human takes to answer a request (seconds)")
+    p_approve_legit: float = Field(0.95, ge=0, le=1, description="chance a legitimate delete set is approved")
+    p_approve_bogus: float = Field(0.05, ge=0, le=1, description="chance a bogus delete set is approved")
+    ttl: float = Field(3600.0, gt=0, description="seconds an approval stays valid")
+
+
+class LoopSpec(_Model):
+    """A loop template. In ``loops`` entries, only the fields given override the template."""
+
+    name: str = "loop"
+    scope: Selector = Field(default_factory=Selector, description="which resources this loop owns (globs)")
+    period: float = Field(60.0, gt=0, description="seconds between cycles")
+    jitter: float = Field(0.0, ge=0, lt=1, description="± fraction of the period, uniform")
+    offset: float = Field(0.0, ge=0, description="time of the first cycle")
+    triggered: bool = Field(False, description="also run a cycle when drift in scope is noticed (watch events)")
+    mode: Literal["enforce", "observe-only"] = "enforce"
+    sync: Mode = Mode.SYNC
+    owner_id: str | None = None
+    guards: Guards = Guards()
+    alerts: Alerts = Alerts()
+    retry_base: float = Field(5.0, gt=0)
+    retry_max: float = Field(1000.0, gt=0)
+    approver: ApproverSpec = ApproverSpec()
+
+    def policy(self) -> Policy:
+        return Policy(mode=self.sync, owner_id=self.owner_id, guards=self.guards, alerts=self.alerts,
+                      approval_ttl=self.approver.ttl, retry_base=self.retry_base, retry_max=self.retry_max)
+
+
+class ThrottleSpec(_Model):
+    rate: float = Field(gt=0, description="server-side token bucket: calls per second")
+    burst: int = Field(10, ge=1, description="bucket size")
+    max_retries: int = Field(5, ge=0, description="429 retries (after Retry-After) before the call fails")
+
+
+class PagesSpec(_Model):
+    size: int = Field(100, ge=1, description="items per list page")
+    truncate_p: float = Field(0.0, ge=0, le=1, description="chance a list stops early after a random page")
+    on_truncate: Literal["silent", "flag"] = Field(
+        "silent", description="silent: the paginator returns what it has as complete; flag: marked incomplete")
+    token_ttl: float | None = Field(None, gt=0, description="continuation tokens expire after this many seconds")
+    on_token_expiry: Literal["flag", "silent"] = "flag"
+
+
+class ProviderSpec(_Model):
+    """The fake provider's faults. Every fault is off by default and they compose."""
+
+    list_latency: Dist = Field(default_factory=Dist, description="per list page")
+    apply_latency: Dist = Field(default_factory=Dist)
+    delete_latency: Dist = Field(default_factory=Dist)
+    error_p: float = Field(0.0, ge=0, le=1, description="chance any call fails with a server error")
+    timeout_p: float = Field(0.0, ge=0, le=1, description="chance any call hangs until the client timeout")
+    timeout: float = Field(30.0, gt=0, description="client timeout (seconds)")
+    throttle: ThrottleSpec | None = None
+    pages: PagesSpec | None = None
+    stale_p: float = Field(0.0, ge=0, le=1, description="chance a list is served from a stale replica")
+    stale_lag: float = Field(120.0, ge=0, description="how old a stale replica is (seconds)")
+    visibility_lag: float = Field(0.0, ge=0, description="read-after-write lag: writes show in lists this late")
+
+
+class DesiredEvent(_Model):
+    """Something happens to the desired source at *at* for *duration* seconds (or for good)."""
+
+    at: float = Field(ge=0)
+    kind: Literal["error", "empty", "partial", "rename", "migration"]
+    duration: float | None = Field(None, gt=0, description="how long the failure lasts; None: until the end")
+    fraction: float = Field(0.6, ge=0, le=1, description="partial: share of the list returned; "
+                                                         "migration: share legitimately removed")
+    scope: Selector = Field(default_factory=Selector, description="which resources are affected")
+    typo: str = Field("x", min_length=1, description="rename: the prefix the typo adds to every name")
+
+    @model_validator(mode="after")
+    def _migration_is_permanent(self) -> DesiredEvent:
+        if self.kind == "migration" and self.duration is not None:
+            raise ValueError("a migration is a legitimate, permanent change: give no duration")
+        return self
+
+
+class Burst(_Model):
+    at: float = Field(ge=0)
+    deletes: int = Field(0, ge=0)
+    edits: int = Field(0, ge=0)
+    creates: int = Field(0, ge=0)
+    scope: Selector = Field(default_factory=Selector)
+
+
+class DriftSpec(_Model):
+    delete_rate: float = Field(0.0, ge=0, description="hand deletes per managed resource per second")
+    edit_rate: float = Field(0.0, ge=0, description="hand edits per managed resource per second")
+    create_rate: float = Field(0.0, ge=0, description="unmanaged resources created by hand per second (total)")
+    only_clean: bool = Field(False, description="a resource drifts only while in sync (the dwell formula's model)")
+    bursts: tuple[Burst, ...] = ()
+
+
+class OnCallSpec(_Model):
+    delay: Dist = Field(default_factory=lambda: Dist(dist="exponential", mean=300.0),
+                        description="from the page to the kill switch")
+    page_on_guards: tuple[str, ...] = Field((), description="guards whose trip pages, besides alerts")
+    release_after: Dist | None = Field(None, description="how long until the switch is released; None: never")
+
+
+class Scenario(_Model):
+    """A simulation: world, loops, faults, failures, drift and humans."""
+
+    name: str = "scenario"
+    description: str = ""
+    duration: float = Field(3600.0, gt=0, description="simulated seconds")
+    world: WorldSpec = WorldSpec()
+    loop: LoopSpec = LoopSpec()
+    loops: tuple[dict[str, Any], ...] = Field(
+        (), description="several loops: each entry overrides fields of `loop` (at least name and scope)")
+    provider: ProviderSpec = ProviderSpec()
+    desired: tuple[DesiredEvent, ...] = ()
+    drift: DriftSpec = DriftSpec()
+    oncall: OnCallSpec | None = None
+    record_resources: bool = Field(True, description="keep per-resource drift episodes (off for huge worlds)")
+
+    @model_validator(mode="after")
+    def _loops_valid(self) -> Scenario:
+        names = [s.name for s in self.loop_specs()]
+        if len(set(names)) != len(names):
+            raise ValueError(f"loop names must be unique, got {names}")
+        return self
+
+    def loop_specs(self) -> list[LoopSpec]:
+        """The loops to run: the template alone, or the template overridden by each ``loops`` entry."""
+        if not self.loops:
+            return [self.loop]
+        base = self.loop.model_dump()
+        return [LoopSpec.model_validate(_merge(base, entry)) for entry in self.loops]
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _parse_override(item: str) -> tuple[list[str], Any]:
+    path, sep, raw = item.partition("=")
+    if not sep or not path.strip():
+        raise ScenarioError(f"--set {item!r}: expected dotted.path=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as e:
+        raise ScenarioError(f"--set {item!r}: value is not valid YAML: {e}") from None
+    return path.strip().split("."), value
+
+
+def apply_override(data: dict[str, Any], path: list[str], value: Any, item: str) -> None:
+    """Set *value* at a dotted *path* inside *data*, creating mappings on the way; list items by index."""
+    node: Any = data
+    for i, part in enumerate(path[:-1]):
+        if isinstance(node, list):
+            node = _list_item(node, part, item)
+            continue
+        nxt = node.get(part)
+        if nxt is None:
+            nxt = node[part] = {}
+        elif isinstance(nxt, bool):  # a guard given as `false` becomes a mapping to set a field in
+            nxt = node[part] = {"enabled": nxt}
+        elif not isinstance(nxt, (dict, list)):
+            raise ScenarioError(f"--set {item!r}: {'.'.join(path[:i + 1])} is a value, not a mapping")
+        node = nxt
+    last = path[-1]
+    if isinstance(node, list):
+        node[_index(node, last, item)] = value
+    else:
+        node[last] = value
+
+
+def _index(node: list[Any], part: str, item: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ScenarioError(f"--set {item!r}: {part!r} is not an index of a list of {len(node)}")
+    return int(part)
+
+
+def _list_item(node: list[Any], part: str, item: str) -> Any:
+    return node[_index(node, part, item)]
+
+
+def load_scenario(path_or_dict: str | os.PathLike[str] | dict[str, Any] | Scenario,
+                  overrides: dict[str, Any] | list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Load and validate a scenario from a YAML file or a mapping, after applying ``--set`` overrides.
+
+    *overrides* are ``dotted.path=value`` strings (values parsed as YAML) or a mapping of dotted path to
+    value (strings are YAML-parsed too). Errors name the file, the line and the field.
+    """
+    if isinstance(path_or_dict, Scenario):
+        if not overrides:
+            return path_or_dict
+        path_or_dict = path_or_dict.model_dump(mode="json")
+    text: str | None = None
+    if isinstance(path_or_dict, dict):
+        name, data = "<scenario>", _deep_copy(path_or_dict)
+    else:
+        p = Path(path_or_dict)
+        name = str(p)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as e:
+            raise ScenarioError(f"{p}: cannot read scenario: {e.strerror or e}") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f"{p}:{mark.line + 1}" if mark else str(p)
+            raise ScenarioError(f"{where}: malformed YAML: {getattr(e, 'problem', None) or e}") from None
+        if data is None:
+            raise ScenarioError(f"{p}: scenario file is empty")
+        if not isinstance(data, dict):
+            raise ScenarioError(f"{p}:1: a scenario is a mapping (name, duration, world, loop, ...), "
+                                f"got {type(data).__name__}")
+    items = list(overrides.items()) if isinstance(overrides, dict) else None
+    for item in (overrides if items is None else [f"{k}={v}" if isinstance(v, str) else (k, v) for k, v in items]):
+        if isinstance(item, tuple):
+            path, value = item[0].split("."), item[1]
+            label = f"{item[0]}={item[1]!r}"
+        else:
+            path, value = _parse_override(item)
+            label = item
+        apply_override(data, path, value, label)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        lines = _compose_lines(text) if text is not None else {}
+        msgs = []
+        for err in e.errors()[:5]:
+            loc = tuple(err["loc"])
+            line = _line_for(lines, loc) if lines else None
+            field = ".".join(str(x) for x in loc) or "(top level)"
+            msgs.append(f"{name}:{line or '?'}: field {field}: {err['msg']}")
+        more = f" (and {e.error_count() - 5} more)" if e.error_count() > 5 else ""
+        raise ScenarioError("; ".join(msgs) + more) from None
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_deep_copy(v) for v in value]
+    return value
