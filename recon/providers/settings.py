@@ -1,0 +1,108 @@
+"""Validated provider settings and credentials read from the environment or from files.
+
+Each real provider describes its ``provider:`` mapping as a pydantic model; :func:`parse_settings`
+turns a validation failure into one error naming the provider and the field. Credentials are never
+accepted as config text: a setting such as ``password_env: PGPASSWORD`` names an environment
+variable and ``password_file: secret.txt`` names a file. :class:`Secret` keeps the value out of
+``repr``, ``str`` and logs. This module must never print, log or embed a secret in an error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from recon.providers.base import ProviderError
+
+M = TypeVar("M", bound=BaseModel)
+
+# Keys that would put a credential into the config text itself; refused with a pointer to *_env / *_file.
+_SECRET_WORDS = ("password", "secret", "token", "access_key", "secret_key", "session_token", "passwd")
+
+
+class ProviderSettings(BaseModel):
+    """Base of every provider's settings: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_settings(model: type[M], settings: Mapping[str, Any], provider: str) -> M:
+    """Validate *settings* for *provider*; refuse inline credentials; errors name the field."""
+    for key in settings:
+        low = str(key).lower()
+        if any(w in low for w in _SECRET_WORDS) and not (low.endswith("_env") or low.endswith("_file")):
+            raise ProviderError(
+                f"provider {provider}: field {key!r} would put a credential in the config text; "
+                f"name an environment variable ({key}_env: VAR) or a file ({key}_file: PATH) instead")
+    try:
+        return model.model_validate({k: v for k, v in settings.items() if k != "type"})
+    except ValidationError as e:
+        msgs = []
+        for err in e.errors()[:5]:
+            field = ".".join(str(p) for p in err["loc"]) or "(settings)"
+            # Never echo the offending value: it could be a pasted secret.
+            msgs.append(f"provider {provider}: field {field}: {err['msg']}")
+        raise ProviderError("; ".join(msgs)) from None
+
+
+class Secret:
+    """A credential. Its text is reachable only through :meth:`reveal`."""
+
+    __slots__ = ("_value", "origin")
+
+    def __init__(self, value: str, origin: str) -> None:
+        self._value = value
+        self.origin = origin
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret(from {self.origin})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:  # never pickle a secret into a report or a cache
+        raise TypeError("a Secret cannot be serialised")
+
+
+def read_secret(provider: str, field: str, env: str | None, file: str | None, base_dir: Path,
+                required: bool = False) -> Secret | None:
+    """Read a credential from the environment variable *env* or the file *file* (relative to *base_dir*).
+
+    A named variable that is unset or a named file that cannot be read is an error naming the
+    variable or file; neither message contains the value.
+    """
+    if env and file:
+        raise ProviderError(f"provider {provider}: give {field}_env or {field}_file, not both")
+    if env:
+        value = os.environ.get(env)
+        if value is None:
+            raise ProviderError(f"provider {provider}: {field}_env names ${env}, which is not set")
+        return Secret(value, f"${env}")
+    if file:
+        p = Path(file).expanduser()
+        p = p if p.is_absolute() else base_dir / p
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as e:
+            raise ProviderError(f"provider {provider}: {field}_file {p}: cannot read: {e.strerror}") from None
+        value = text.rstrip("\r\n")
+        if not value:
+            raise ProviderError(f"provider {provider}: {field}_file {p} is empty")
+        return Secret(value, str(p))
+    if required:
+        raise ProviderError(f"provider {provider}: missing credential: set {field}_env or {field}_file")
+    return None
+
+
+def scrub(message: str, *secrets: Secret | None) -> str:
+    """Remove every secret's text from *message* (for errors raised by client libraries)."""
+    for s in secrets:
+        if s is not None and s.reveal():
+            message = message.replace(s.reveal(), "***")
+    return message
