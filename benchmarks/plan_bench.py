@@ -1,0 +1,74 @@
+"""recon's diff against a bare dict/set difference over the same data, at 1k to 1M resources.
+
+Prints, per size, the best-of-N time of each and their ratio (target: under 2 at every size), and
+the cost per resource so linear growth is visible. Both sides see the same resources; 1% of them are
+created, updated or deleted. Run: .venv/bin/python benchmarks/plan_bench.py [--sizes 1000,10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+
+from recon.core.model import Resource
+from recon.core.plan import diff
+
+
+def make(n: int) -> tuple[dict, dict, dict, dict]:
+    churn = max(n // 100, 3)
+    desired = {("A", f"r{i}"): {"ttl": 300, "values": (f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}",)}
+               for i in range(n)}
+    observed = dict(desired)
+    for i in range(churn // 3):  # deletes: observed has extras
+        observed[("A", f"gone{i}")] = {"ttl": 300, "values": ("10.9.9.9",)}
+    for i in range(churn // 3):  # creates: desired has keys observed lacks
+        observed.pop(("A", f"r{i}"))
+    for i in range(churn // 3, 2 * (churn // 3)):  # updates
+        observed[("A", f"r{i}")] = {"ttl": 60, "values": desired[("A", f"r{i}")]["values"]}
+    d_res = {k: Resource(k[0], k[1], v) for k, v in desired.items()}
+    o_res = {k: Resource(k[0], k[1], v) for k, v in observed.items()}
+    return desired, observed, d_res, o_res
+
+
+def bare(d: dict, o: dict) -> tuple[set, set, set]:
+    to_create = d.keys() - o.keys()
+    to_delete = o.keys() - d.keys()
+    to_update = {k for k in d.keys() & o.keys() if d[k] != o[k]}
+    return to_create, to_update, to_delete
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        gc.disable()
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+        gc.enable()
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,10000,100000,1000000")
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    print(f"{'resources':>10} {'bare (ms)':>10} {'recon (ms)':>11} {'ratio':>6} {'recon ns/res':>13}")
+    worst = 0.0
+    for n in (int(x) for x in args.sizes.split(",")):
+        d, o, dr, or_ = make(n)
+        c, u, x = bare(d, o)
+        p = diff(dr, or_)
+        assert (len(p.creates), len(p.updates), len(p.deletes)) == (len(c), len(u), len(x)), "results differ"
+        repeat = args.repeat if n < 1_000_000 else max(2, args.repeat // 2)
+        tb = best(lambda: bare(d, o), repeat)
+        tr = best(lambda: diff(dr, or_), repeat)
+        worst = max(worst, tr / tb)
+        print(f"{n:>10} {tb * 1e3:>10.2f} {tr * 1e3:>11.2f} {tr / tb:>6.2f} {tr / n * 1e9:>13.1f}")
+    print(f"worst ratio {worst:.2f} (target < 2): {'OK' if worst < 2 else 'OVER TARGET'}")
+
+
+if __name__ == "__main__":
+    main()
