@@ -1,0 +1,32 @@
+"""A finished sweep's files besides ``sweep.csv``: ``points.csv``, ``recommendation.json``, ``frontier.png``.
+
+Each is written to a temporary name and renamed, so a reader never sees half a file, and each is
+a function of the sweep alone (no clock, no host), so the same sweep writes the same bytes.
+This module writes those three files and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def _replace(path: Path, write: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def write_outputs(result: Any, out_dir: Path) -> dict[str, Path]:
+    """Write the aggregate files of *result* (a ``SweepResult``) into *out_dir*; returns their paths."""
+    from recon.analysis.frontier_plot import plot_frontier
+
+    paths = {name: out_dir / name for name in ("points.csv", "recommendation.json", "frontier.png")}
+    _replace(paths["points.csv"], lambda p: result.points.to_csv(p, index=False, lineterminator="\n"))
+    text = json.dumps(result.recommendation, indent=1, sort_keys=True, allow_nan=False) + "\n"
+    _replace(paths["recommendation.json"], lambda p: p.write_text(text, encoding="utf-8"))
+    fig = plot_frontier(result)
+    _replace(paths["frontier.png"], lambda p: fig.savefig(p, format="png", dpi=110, metadata={"Software": None}))
+    return paths
