@@ -118,3 +118,8 @@ def write_plots(result: Any, out_dir: Path) -> list[Path]:
         fn(result).savefig(p, dpi=110)
         paths.append(p)
     return paths
+
+
+# The sweep's figure lives with the sweep (recon.analysis.frontier_plot); it is re-exported here so
+# every plot of the analysis layer is found in one place.
+from recon.analysis.frontier_plot import plot_frontier  # noqa: E402,F401
