@@ -5,8 +5,12 @@ Fixtures:
 - ``pg_cluster`` (session) -> :class:`PgCluster`: ``host``, ``port``, ``superuser`` and
   ``password`` (scram-sha-256 auth over TCP), ``admin()`` for an autocommit superuser connection,
   ``catalogue()`` for a comparable dump of roles, memberships and role comments.
-- ``pg_roles`` -> :class:`RoleSet`: a unique role-name prefix per test and ``sql(...)`` to build a
-  known state; its roles are dropped after the test.
+- ``pg_roles`` -> :class:`RoleSet`: a unique role-name prefix per test, ``sql(...)`` to build a
+  known state (``{p}`` in a statement is the prefix), ``make_auditor(password)`` for a login role
+  outside the prefix; its roles are dropped after the test.
+
+The server logs every statement with the application name (``server_statements``), so a test can
+show from the server's side what an observer sent.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ _ids = itertools.count(1)
 
 CATALOGUE_SQL = """
 SELECT r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb, r.rolcanlogin,
-       r.rolreplication, r.rolbypassrls, r.rolconnlimit, r.rolvaliduntil::text, r.rolpassword, r.rolconfig,
+       r.rolreplication, r.rolbypassrls, r.rolconnlimit, r.rolvaliduntil::text, r.rolpassword,
+       ARRAY(SELECT unnest(s.setconfig) FROM pg_db_role_setting s WHERE s.setrole = r.oid ORDER BY 1),
        shobj_description(r.oid, 'pg_authid'),
        ARRAY(SELECT g.rolname || ':' || m.admin_option FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
              WHERE m.member = r.oid ORDER BY 1)
@@ -73,7 +78,8 @@ class PgCluster:
                         "--no-instructions"], check=True, capture_output=True, preexec_fn=self._as_postgres)
         pwfile.unlink()
         self.proc = spawn([_bin("postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.sock),
-                           "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "log_statement=all"],
+                           "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "log_statement=all",
+                           "-c", "log_line_prefix=[%a %u] "],
                           self.log, preexec=self._as_postgres)
         wait_for(self._ready, "postgres", proc=self.proc, log=self.log)
         return self
@@ -109,12 +115,44 @@ class RoleSet:
             for s in statements:
                 c.execute(s.replace("{p}", self.prefix))
 
+    @property
+    def auditor(self) -> str:
+        """A login role outside the prefix, for the observer to connect as (see :meth:`make_auditor`)."""
+        return f"audit_{self.prefix}"
+
+    def make_auditor(self, password: str) -> str:
+        with self.cluster.admin() as c:
+            c.execute(f'CREATE ROLE "{self.auditor}" LOGIN PASSWORD %s'.replace("%s", _literal(password)))
+        return self.auditor
+
     def drop_all(self) -> None:
         with self.cluster.admin() as c:
             names = [r[0] for r in c.execute("SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)",
-                                             (self.prefix,)).fetchall()]
+                                             (self.prefix,)).fetchall()] + [self.auditor]
             for n in names:
                 c.execute(f'DROP ROLE IF EXISTS "{n}"')
+
+
+def _literal(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def server_statements(cluster: PgCluster, application: str, user: str) -> list[str]:
+    """Every statement the server logged for sessions of *application* as *user* (log_statement=all)."""
+    out: list[str] = []
+    current: list[str] | None = None
+    for line in cluster.log.read_text(errors="replace").splitlines():
+        if current is not None and line.startswith("\t"):
+            current.append(line.strip())
+            continue
+        if current is not None:
+            out.append(" ".join(current).strip())
+            current = None
+        if line.startswith(f"[{application} {user}] ") and "statement: " in line:
+            current = [line.split("statement: ", 1)[1].strip()]
+    if current is not None:
+        out.append(" ".join(current).strip())
+    return out
 
 
 @pytest.fixture(scope="session")
