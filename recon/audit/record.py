@@ -1,0 +1,171 @@
+"""One audit run: an observe-only plan of a loop, its verdicts and alerts, written as ``audit.json``.
+
+``audit_loop`` is what the audit notebook calls. It loads a loop config, observes the provider
+(never writes: the loop it builds has no actuator), decides, appends the run to the history store
+and writes the result record. Every failure becomes a record with exit code 1 and the error,
+so a scheduler always finds an ``audit.json``. Credentials stay where the provider reads them
+(environment, files); nothing here reads or records them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from recon.audit.history import HistoryError, HistoryRun, HistoryStore
+from recon.audit.trend import drift_streak
+from recon.core.decision import Decision
+from recon.core.model import thaw
+from recon.core.plan import Change
+
+EXIT_IN_SYNC, EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3
+STATUS = {EXIT_IN_SYNC: "in sync", EXIT_ERROR: "error", EXIT_PENDING: "changes pending", EXIT_BLOCKED: "blocked"}
+RECORD_NAME = "audit.json"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When an audit raises an alert. ``None`` turns one off."""
+
+    deletes: int | None = 10      # the plan wants at least this many deletes
+    changes: int | None = 50      # at least this many changes are pending
+    drift_runs: int | None = 3    # drift found in at least this many runs in a row
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """What one audit found: the record written to ``audit.json`` and the runs of the history."""
+
+    data: dict[str, Any]
+    path: Path
+    runs: tuple[HistoryRun, ...] = ()
+    decision: Decision | None = field(default=None, repr=False)
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.data["exit_code"])
+
+
+def exit_code_of(decision: Decision) -> int:
+    if decision.blocks:
+        return EXIT_BLOCKED
+    return EXIT_PENDING if decision.batch or decision.deferred else EXIT_IN_SYNC
+
+
+def change_dict(c: Change) -> dict[str, Any]:
+    d: dict[str, Any] = {"op": c.op.value, "kind": c.key[0], "name": c.key[1]}
+    if c.fields:
+        d["fields"] = [{"path": f.path, "old": thaw(f.old), "new": thaw(f.new)} for f in c.fields]
+    return d
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
+
+
+def _plan_part(decision: Decision, record: Any) -> dict[str, Any]:
+    plan = decision.plan
+    req = decision.approval_request
+    return {
+        "in_sync": bool(plan and plan.in_sync) and not decision.blocks,
+        "counts": plan.counts() if plan else {"create": 0, "update": 0, "delete": 0},
+        "unchanged": len(plan.unchanged) if plan else 0,
+        "desired": {"count": record.desired_count, "source": record.desired_source},
+        "observation": {"count": record.observed_count, "complete": record.observation_complete,
+                        "reason": record.observation_reason},
+        "guards": [{"name": v.guard, "outcome": v.outcome.value, "reason": v.reason} for v in decision.verdicts],
+        "changes": [change_dict(c) for c in plan.changes] if plan else [],
+        "deferred": [{**change_dict(d.change), "reason": d.reason} for d in decision.deferred],
+        "blocked": [{**change_dict(b.change), "guard": b.guard, "reason": b.reason} for b in decision.blocked],
+        "approval_request": None if req is None else {"id": req.id, "guard": req.guard, "reason": req.reason,
+                                                      "deletes": len(req.keys)},
+    }
+
+
+def _alerts(decision: Decision | None, counts: dict[str, int], streak: int, t: Thresholds) -> list[str]:
+    out = list(decision.alerts) if decision else []
+    if t.deletes is not None and counts["delete"] >= t.deletes:
+        out.append(f"deletes: the plan wants {counts['delete']} deletes (threshold {t.deletes})")
+    total = sum(counts.values())
+    if t.changes is not None and total >= t.changes:
+        out.append(f"changes: {total} changes pending (threshold {t.changes})")
+    if t.drift_runs is not None and streak >= t.drift_runs:
+        out.append(f"drift_runs: drift found in {streak} runs in a row (threshold {t.drift_runs})")
+    return out
+
+
+def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | None = None,
+               thresholds: Thresholds = Thresholds()) -> AuditResult:
+    """Audit the loop *loop_config* describes, append the run to the history, write ``audit.json``."""
+    from recon.config import build_loop, load_loop_config
+    from recon.drivers.loop import run_once
+
+    started = time.time()
+    config = Path(loop_config).resolve()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = {"loop": config.stem, "config": str(config), "provider": None, "observer": None,
+                            "mode": "observe-only", "started_at": _iso(started)}
+    decision = None
+    base = config.parent
+    try:
+        cfg, base = load_loop_config(config)
+        data["loop"], data["provider"] = cfg.name, cfg.provider.type
+        loop = build_loop(cfg, base)
+        loop.actuator = None  # an audit never writes, whatever the config's mode says
+        data["observer"] = loop.observer.name
+        desired = loop.source.load()
+        observation = loop.observer.observe()
+        record, _, decision = run_once(loop, started, persist=False, desired=desired, observation=observation)
+        data.update(_plan_part(decision, record))
+        data["exit_code"], data["error"] = exit_code_of(decision), None
+    except Exception as e:  # any failure of config, source or provider is a failed audit, exit 1
+        data.update({"exit_code": EXIT_ERROR, "error": str(e) or type(e).__name__, "changes": [], "guards": [],
+                     "counts": {"create": 0, "update": 0, "delete": 0}, "unchanged": 0})
+    data["status"] = STATUS[data["exit_code"]]
+    data["thresholds"] = {"deletes": thresholds.deletes, "changes": thresholds.changes,
+                          "drift_runs": thresholds.drift_runs}
+    runs: tuple[HistoryRun, ...] = ()
+    finished = time.time()
+    data["finished_at"] = _iso(finished)
+    try:
+        history = HistoryStore.for_config(history_url, base)
+        try:
+            before = history.runs(data["loop"])
+            counts = data["counts"]
+            if data["exit_code"] == EXIT_ERROR:
+                streak = drift_streak(before)  # a failed run neither extends nor breaks a streak
+            else:
+                streak = drift_streak(before) + 1 if data["exit_code"] != EXIT_IN_SYNC else 0
+            data["alerts"] = _alerts(decision, counts, streak, thresholds)
+            run_id = history.append(_history_row(data, started, finished))
+            runs = tuple(history.runs(data["loop"]))
+            data["history"] = {"store": history.name, "run": run_id, "runs": len(runs), "drift_streak": streak}
+        finally:
+            history.close()
+    except HistoryError as e:
+        data.setdefault("alerts", [])
+        data["history"] = {"store": None, "error": str(e)}
+        data["error"] = "; ".join(x for x in (data.get("error"), str(e)) if x)
+        data["exit_code"], data["status"] = EXIT_ERROR, STATUS[EXIT_ERROR]
+    data["trend"] = [r.to_dict() for r in runs[-50:]]
+    path = out / RECORD_NAME
+    path.write_text(json.dumps(data, indent=1, default=str) + "\n", encoding="utf-8")
+    return AuditResult(data, path, runs, decision)
+
+
+def _history_row(data: dict[str, Any], started: float, finished: float) -> dict[str, Any]:
+    c = data["counts"]
+    obs = data.get("observation") or {}
+    return {
+        "loop": data["loop"], "started_at": started, "finished_at": finished, "exit_code": data["exit_code"],
+        "status": data["status"], "creates": c["create"], "updates": c["update"], "deletes": c["delete"],
+        "unchanged": data["unchanged"], "desired_count": (data.get("desired") or {}).get("count"),
+        "observed_count": obs.get("count"), "observation_complete": obs.get("complete"),
+        "guards_tripped": [g["name"] for g in data["guards"] if g["outcome"] not in ("allow", "disabled")],
+        "alerts": data["alerts"], "error": data["error"],
+    }
