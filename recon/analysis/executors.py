@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from recon.core.errors import ReconError
 
 PRELOAD = ["recon.sim", "recon.analysis.sweep"]
+CONNECT_TIMEOUT = 5  # seconds to reach a Dask scheduler before giving up
 
 
 class SchedulerError(ReconError):
@@ -36,6 +37,7 @@ class Pool:
     executor: Executor
     slots: int          # runs that can execute at once
     label: str          # for the progress bar and logs
+    addresses: tuple[str, ...] = ()   # Dask scheduler and worker addresses (none for a process pool)
 
 
 def default_workers() -> int:
@@ -65,8 +67,9 @@ def open_pool(workers: int | None = None, scheduler: str | None = None) -> Itera
             ex.shutdown(wait=True, cancel_futures=True)
         return
     with _dask_client(workers, scheduler) as (client, label):
-        slots = max(1, sum(client.nthreads().values()))
-        yield Pool(client.get_executor(pure=False), slots, label)
+        threads = client.nthreads()
+        slots = max(1, sum(threads.values()))
+        yield Pool(client.get_executor(pure=False), slots, label, (client.scheduler.address, *sorted(threads)))
 
 
 @contextmanager
@@ -90,7 +93,7 @@ def _dask_client(workers: int | None, scheduler: str) -> Iterator[tuple[object, 
             cluster.close()
         return
     try:
-        client = Client(scheduler, timeout=10)
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as e:
         raise SchedulerError(f"--scheduler {scheduler}: cannot reach the Dask scheduler: {e}") from None
     try:

@@ -2,7 +2,8 @@
 
 Rows are appended and flushed as runs finish, so a sweep killed at any moment keeps every finished
 run; reopening the same directory with the same sweep skips them. A line torn by the kill (no final
-newline) is dropped, never parsed. When the sweep completes the file is rewritten in a fixed order
+newline) is dropped, never parsed. Nothing is written until ``begin`` (after the executor has
+started), so a sweep that fails to start leaves the directory as it was. When the sweep completes the file is rewritten in a fixed order
 (scenario, point, seed) so that its bytes depend only on the sweep, not on which worker finished
 first. Each row is formatted once, when its run finishes, and kept as text from then on.
 
@@ -28,6 +29,7 @@ from recon.core.errors import ReconError
 
 MANIFEST, RUNS = "sweep.json", "sweep.csv"
 FORMAT = 1
+MEANINGFUL = ("scenarios", "sets", "grid", "seeds", "root_entropy")  # reported first when a manifest differs
 
 Kind = Literal["str", "int", "num", "bool", "json"]
 
@@ -116,6 +118,7 @@ class RunLog:
         self.order = {s: i for i, s in enumerate(scenario_order)}
         self.lines: dict[RunKey, str] = {}
         self._fh: io.TextIOWrapper | None = None
+        self._torn_at: int | None = None
         if out_dir is not None:
             self._open(out_dir)
 
@@ -124,14 +127,16 @@ class RunLog:
         return _csv_line(self.names)
 
     def _open(self, out_dir: Path) -> None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        """Check that *out_dir* holds nothing or this same sweep, and read its finished rows. Writes nothing."""
         mpath, rpath = out_dir / MANIFEST, out_dir / RUNS
         if mpath.exists():
             try:
                 old = json.loads(mpath.read_text(encoding="utf-8"))
             except ValueError as e:
                 raise SweepStateError(f"{mpath}: not JSON ({e}); choose another --out") from None
-            for field in sorted(set(old) | set(self.manifest)):
+            fields = sorted(set(old) | set(self.manifest), key=lambda f: (f not in MEANINGFUL, MEANINGFUL.index(f)
+                                                                          if f in MEANINGFUL else 0, f))
+            for field in fields:
                 if old.get(field) != self.manifest.get(field):
                     raise SweepStateError(
                         f"{out_dir} holds a different sweep ({MANIFEST} field {field!r}: "
@@ -141,8 +146,18 @@ class RunLog:
                 self._load(rpath)
         elif rpath.exists():
             raise SweepStateError(f"{rpath} exists without {MANIFEST}: not a sweep recon can resume; choose another --out")
-        else:
+
+    def begin(self) -> None:
+        """Start streaming: write the manifest and header if new, drop a torn last row, open for appending."""
+        if self.out_dir is None or self._fh is not None:
+            return
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        mpath, rpath = self.out_dir / MANIFEST, self.out_dir / RUNS
+        if not mpath.exists():
             _write_atomic(mpath, json.dumps(self.manifest, indent=1, sort_keys=True) + "\n")
+        if rpath.exists() and self._torn_at is not None:
+            with open(rpath, "r+b") as fh:
+                fh.truncate(self._torn_at)
         if not rpath.exists() or rpath.stat().st_size == 0:
             rpath.write_text(self.header, encoding="utf-8")
         self._fh = open(rpath, "a", encoding="utf-8", newline="")  # noqa: SIM115 - held for streaming
@@ -150,9 +165,8 @@ class RunLog:
     def _load(self, path: Path) -> None:
         raw = path.read_bytes()
         end = raw.rfind(b"\n") + 1
-        if end < len(raw):  # a row torn by a kill: drop it, it will be recomputed
-            with open(path, "r+b") as fh:
-                fh.truncate(end)
+        if end < len(raw):  # a row torn by a kill: dropped when streaming begins, and recomputed
+            self._torn_at = end
         text = raw[:end].decode("utf-8")
         lines = text.splitlines(keepends=True)
         if not lines:
@@ -199,7 +213,8 @@ class RunLog:
         return [self.parse_line(line) for line in self.sorted_lines()]
 
     def finish(self) -> None:
-        """Rewrite ``sweep.csv`` in the fixed order."""
+        """Write the manifest if new and ``sweep.csv`` in the fixed order."""
+        self.begin()
         self.close()
         if self.out_dir is not None:
             _write_atomic(self.out_dir / RUNS, self.header + "".join(self.sorted_lines()))

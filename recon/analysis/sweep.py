@@ -230,6 +230,7 @@ def _execute(jobs: deque[Job], loaded: Mapping[tuple[str, int], Any], run: RunFn
     with open_pool(workers, scheduler) as pool, \
             tqdm(total=total, initial=done, unit="run", disable=not progress, file=sys.stderr,
                  desc=f"sweep ({pool.label})", smoothing=0.1, dynamic_ncols=True) as bar:
+        log.begin()  # only now that the executor runs: a sweep that cannot start leaves no files
         inflight: dict[Future[Any], int] = {}
 
         def size() -> int:
