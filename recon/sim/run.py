@@ -73,7 +73,7 @@ class SimResult:
     events: pd.DataFrame
     episodes: pd.DataFrame
     summary: dict[str, Any]
-    extra: dict[str, Any] = field(default_factory=dict)
+    event_records: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def write(self, out_dir: str | Path, plots: bool = True) -> list[Path]:
         """Write cycles.csv, events.jsonl, episodes.csv, summary.json and (if *plots*) PNGs; return the paths."""
@@ -81,10 +81,11 @@ class SimResult:
         out.mkdir(parents=True, exist_ok=True)
         paths = [out / "cycles.csv", out / "events.jsonl", out / "episodes.csv", out / "summary.json"]
         self.cycles.to_csv(paths[0], index=False, lineterminator="\n")
+        rows = self.event_records or [{k: v for k, v in row.items() if not (isinstance(v, float) and v != v)}
+                                      for row in self.events.to_dict("records")]
         with paths[1].open("w", encoding="utf-8") as f:
-            for row in self.events.to_dict("records"):
-                clean = {k: v for k, v in row.items() if not (isinstance(v, float) and v != v)}
-                f.write(json.dumps(clean, sort_keys=True, default=_jsonable) + "\n")
+            for row in rows:
+                f.write(json.dumps(row, sort_keys=True, default=_jsonable) + "\n")
         self.episodes.to_csv(paths[2], index=False, lineterminator="\n")
         paths[3].write_text(json.dumps(self.summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         if plots:
@@ -167,7 +168,7 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
                           api_calls=api.calls, throttled=api.throttled, loops=[s.name for s in specs],
                           pages=oncall.pages if oncall else 0, cycles=cycles)
     summary["scenario"] = sc.name
-    return SimResult(sc, cycles, rec.events_frame(), rec.episodes_frame(), summary)
+    return SimResult(sc, cycles, rec.events_frame(), rec.episodes_frame(), summary, rec.events)
 
 
 def _run(env: simpy.Environment, duration: float, progress: bool) -> None:

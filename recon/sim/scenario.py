@@ -247,9 +247,10 @@ def load_scenario(path_or_dict: str | os.PathLike[str] | dict[str, Any] | Scenar
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
+            mark, ctx = getattr(e, "problem_mark", None), getattr(e, "context_mark", None)
             where = f"{p}:{mark.line + 1}" if mark else str(p)
-            raise ScenarioError(f"{where}: malformed YAML: {getattr(e, 'problem', None) or e}") from None
+            since = f" ({e.context} at line {ctx.line + 1})" if ctx and getattr(e, "context", None) else ""  # type: ignore[attr-defined]
+            raise ScenarioError(f"{where}: malformed YAML: {getattr(e, 'problem', None) or e}{since}") from None
         if data is None:
             raise ScenarioError(f"{p}: scenario file is empty")
         if not isinstance(data, dict):
