@@ -1,7 +1,8 @@
 """``moto_server`` on 127.0.0.1 for EC2 and Route53, and a fault proxy in front of it.
 
 Fixture ``moto_server`` (session) -> :class:`MotoServer`: ``endpoint``, ``client(service)`` with
-dummy credentials, ``state()`` (moto's ``/moto-api/data.json``, for before/after comparisons).
+dummy credentials, ``state()`` (the EC2 and Route53 sections of moto's ``/moto-api/data.json``, for
+before/after comparisons).
 
 :class:`AwsFaultProxy` forwards to moto and misbehaves like a real API can: it pages
 ``DescribeSecurityGroupRules`` (which moto answers in one page) by ``page_size`` with its own
@@ -52,15 +53,26 @@ class MotoServer:
         return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
-    def state(self) -> Any:
-        with urllib.request.urlopen(self.endpoint + "/moto-api/data.json", timeout=10) as r:
-            return json.loads(r.read())
+    def state(self, services: tuple[str, ...] = ("ec2", "route53")) -> Any:
+        """What a write would change: moto's models of *services* (``/moto-api/data.json``) plus the
+        API's own view of every security group (with its rules) and every hosted zone's record sets,
+        which data.json does not serialise."""
+        with urllib.request.urlopen(self.endpoint + "/moto-api/data.json", timeout=30) as r:
+            data = json.loads(r.read())
+        out = {k: data.get(k) for k in services}
+        if isinstance(out.get("ec2"), dict):
+            # moto lists every live SecurityGroupRule object, and DescribeSecurityGroupRules makes
+            # throwaway copies of the rules: a read artefact. The rules are compared through the API below.
+            out["ec2"] = {k: v for k, v in out["ec2"].items() if k != "SecurityGroupRule"}
+        ec2, r53 = self.client("ec2"), self.client("route53")
+        out["api.security_groups"] = sorted(ec2.describe_security_groups()["SecurityGroups"], key=lambda g: g["GroupId"])
+        zones = r53.list_hosted_zones()["HostedZones"]
+        out["api.record_sets"] = {z["Id"]: r53.list_resource_record_sets(HostedZoneId=z["Id"], MaxItems="1000")
+                                  ["ResourceRecordSets"] for z in zones}
+        return out
 
     def stop(self) -> None:
         stop(self.proc)
-
-
-_EC2_NS = "{http://ec2.amazonaws.com/doc/2016-11-15/}"
 
 
 class AwsFaultProxy:
@@ -134,16 +146,17 @@ class AwsFaultProxy:
 
     def _page(self, data: bytes, offset: int) -> bytes:
         assert self.page_size
-        ET.register_namespace("", _EC2_NS.strip("{}"))
         root = ET.fromstring(data)
-        rules = root.find(f"{_EC2_NS}securityGroupRuleSet")
-        assert rules is not None
+        ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+        ET.register_namespace("", ns.strip("{}"))
+        rules = root.find(f"{ns}securityGroupRuleSet")
+        assert rules is not None, data[:300]
         items = list(rules)
         for i, item in enumerate(items):
             if not offset <= i < offset + self.page_size:
                 rules.remove(item)
         if offset + self.page_size < len(items):
-            ET.SubElement(root, f"{_EC2_NS}nextToken").text = str(offset + self.page_size)
+            ET.SubElement(root, f"{ns}nextToken").text = str(offset + self.page_size)
         return ET.tostring(root)
 
     def __enter__(self) -> AwsFaultProxy:
