@@ -113,7 +113,8 @@ class ThresholdTuner(widgets.VBox):
         self.summary = widgets.HTML()
         self.convergence = widgets.Image(format="png")
         self.diff_sets = widgets.Image(format="png")
-        self.frontier = widgets.Image(format="png", layout=widgets.Layout(display="" if sweep is not None else "none"))
+        self.frontier = widgets.Image(format="png", layout=widgets.Layout(
+            width="70%", display="" if sweep is not None else "none"))
         self.frontier_note = widgets.HTML()
         self._debounced = Debouncer(self.rerun, debounce)
         self._quiet = False
@@ -123,8 +124,14 @@ class ThresholdTuner(widgets.VBox):
             widgets.HBox([self.max_changes, self.enabled["max_changes"]]),
             widgets.HBox([self.desired_shrink, self.enabled["desired_shrink"]]), self.period,
         ])
-        super().__init__([controls, self.status, self.summary, self.convergence, self.diff_sets,
-                          self.frontier_note, self.frontier])
+        half = widgets.Layout(width="49%")
+        self.convergence.layout, self.diff_sets.layout = half, widgets.Layout(width="49%")
+        super().__init__([
+            widgets.HBox([controls, widgets.VBox([self.status, self.summary, self.frontier_note],
+                                                 layout=widgets.Layout(width="50%"))]),
+            widgets.HBox([self.convergence, self.diff_sets]),
+            self.frontier,
+        ])
         self.add_class("recon-threshold-tuner")
         for w in self._inputs():
             w.observe(self._changed, names="value")
@@ -208,12 +215,13 @@ class ThresholdTuner(widgets.VBox):
             self.status.value = f"<span style='color:#cf222e'>cannot simulate: {escape(str(e))}</span>"
             return
         self.result = result
-        self.summary.value = summary_html(result.summary, self.setting_text())
         if self.plots:
             self.convergence.value = figure_png(plot_convergence(result))
             self.diff_sets.value = figure_png(plot_diff_sets(result))
         if self.sweep is not None:
             self._show_frontier()
+        # The summary last: once it shows a setting, every plot already shows that setting too.
+        self.summary.value = summary_html(result.summary, self.setting_text())
         self.status.value = ""
 
     def _show_frontier(self) -> None:
