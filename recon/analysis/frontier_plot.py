@@ -68,6 +68,7 @@ def plot_frontier(sweep_result: Any, highlight: dict[str, Any] | None = None) ->
             ax.scatter([xs[i]], [table["damage"].iloc[i]], marker="*", s=320, facecolor="none",
                        edgecolor="tab:red", linewidth=1.8, label=what, zorder=4)
         ax.set_xlabel(xlabel)
+        ax.margins(x=0.3)  # room for the labels of the outermost points
         ax.grid(True, alpha=0.3)
     if not np.all(np.isfinite(conv)):
         axes[0].axvline(right, color="0.6", linestyle=":", linewidth=1)
@@ -76,7 +77,8 @@ def plot_frontier(sweep_result: Any, highlight: dict[str, Any] | None = None) ->
     axes[0].set_ylabel("wrongful deletes per run (mean), worst scenario")
     axes[0].set_yscale("symlog", linthresh=1)
     axes[0].set_ylim(-0.3, max(1.0, float(table["damage"].max())) * 1.5)
-    axes[0].legend(loc="upper right", fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, frameon=False)
     title = rec.get("statement", "")
     fig.suptitle("\n".join(textwrap.wrap(title, 150, max_lines=3, placeholder=" …")), fontsize=9)
     return fig

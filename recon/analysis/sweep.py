@@ -54,6 +54,12 @@ SUMMARY_KEYS = ("converged", "time_to_converge", "wrongful_deletes", "outage_res
                 "api_calls")
 
 
+class _Bar(tqdm):  # type: ignore[misc]
+    """A progress bar without tqdm's monitor thread, so this process stays single-threaded and can fork workers."""
+
+    monitor_interval = 0
+
+
 class SweepError(ReconError):
     """A run failed or the executor broke; names the run and how to replay it."""
 
@@ -105,7 +111,8 @@ class SweepResult:
     computed: int           # runs executed by this call
     reused: int             # runs found finished in out_dir and skipped
     run_seconds: float      # summed time inside the run function, for this call's runs
-    wall_seconds: float
+    exec_seconds: float     # wall time from starting the executor to the last result
+    wall_seconds: float     # the whole call, aggregates and files included
     out_dir: Path | None = None
     warnings: tuple[str, ...] = ()   # e.g. grid values that change nothing in a scenario
 
@@ -158,13 +165,15 @@ def run_sweep(scenario: Any, grid: Mapping[str, Sequence[Any]] | Sequence[str] |
     jobs = deque(Job(s.label, p.index, rs.index, rs.seed) for s in sources for p in points for rs in seed_list
                  if (s.label, p.index, rs.index) not in done)
     by_label = {s.label: s for s in sources}
-    computed, run_seconds = 0, 0.0
+    computed, run_seconds, exec_seconds = 0, 0.0, 0.0
     try:
         if jobs:
+            t0 = time.perf_counter()
             computed, run_seconds = _execute(jobs, loaded, run, log, workers, scheduler, progress, batch_size,
                                              total=len(sources) * len(points) * seeds, done=len(done),
                                              row=lambda job, summary: _row(job, summary, by_label, points, seed_list, sets),
                                              replay=lambda job: _replay(job, by_label, points, sets))
+            exec_seconds = time.perf_counter() - t0
         log.finish()
     finally:
         log.close()
@@ -179,7 +188,7 @@ def run_sweep(scenario: Any, grid: Mapping[str, Sequence[Any]] | Sequence[str] |
                     "root_entropy": str(root), "runs": len(runs)}
     rec["warnings"] = list(warnings)
     result = SweepResult(runs, pts, table, rec, g, labels, root, seeds, computed, len(done), run_seconds,
-                         time.perf_counter() - started, out, tuple(warnings))
+                         exec_seconds, time.perf_counter() - started, out, tuple(warnings))
     if out is not None:
         from recon.analysis.outputs import write_outputs
 
@@ -228,7 +237,7 @@ def _execute(jobs: deque[Job], loaded: Mapping[tuple[str, int], Any], run: RunFn
              replay: Callable[[Job], str]) -> tuple[int, float]:
     computed, run_seconds = 0, 0.0
     with open_pool(workers, scheduler) as pool, \
-            tqdm(total=total, initial=done, unit="run", disable=not progress, file=sys.stderr,
+            _Bar(total=total, initial=done, unit="run", disable=not progress, file=sys.stderr,
                  desc=f"sweep ({pool.label})", smoothing=0.1, dynamic_ncols=True) as bar:
         log.begin()  # only now that the executor runs: a sweep that cannot start leaves no files
         inflight: dict[Future[Any], int] = {}
