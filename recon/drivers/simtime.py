@@ -49,12 +49,15 @@ class SimDriver:
         self.normalize = loop.normalizer or normalizer_of(loop.observer)
         self.cycles = 0
         self._wake: simpy.Event | None = None
+        self._pending = False
         self._last_start = -float("inf")
         self.process = env.process(self._run(offset))
 
     def trigger(self) -> None:
-        """Ask for a cycle now (a watch event); ignored while a cycle runs, it will re-read anyway."""
-        if self._wake is not None and not self._wake.triggered:
+        """Ask for a cycle now (a watch event). During a cycle, the next one starts right after it."""
+        if self._wake is None:
+            self._pending = True
+        elif not self._wake.triggered:
             self._wake.succeed()
 
     def next_delay(self) -> float:
@@ -68,8 +71,11 @@ class SimDriver:
             yield self.env.timeout(offset)
         while True:
             self._last_start = self.env.now
+            self._pending = False
             yield from self.run_cycle()
             self._wake = self.env.event()
+            if self._pending:
+                self._wake.succeed()
             yield self.env.timeout(self.next_delay()) | self._wake
             if self._wake.triggered and self.min_gap > 0:
                 gap = self._last_start + self.min_gap - self.env.now
