@@ -3,7 +3,8 @@
 Prints, in one run: simulated cycles per second at 100, 10k and 100k resources (1% of the resources
 drift per cycle, no faults); the throughput of a bare SimPy timeout loop; the time of 1,000 bare
 dict/set diffs of the same 10k resources (plain dicts, the way benchmarks/plan_bench.py does it);
-and the ratio that matters. Target: 1,000 simulated cycles over 10k resources take at most 3x the
+and the ratio that matters, for a provider that lists every cycle and for watch-style observation
+(a change-fed cache with a full resync every ten cycles, as Kubernetes informers do). Target: 1,000 simulated cycles over 10k resources take at most 3x the
 1,000 bare diffs. Every figure is measured in this process, against a baseline from the same run.
 
 Run: .venv/bin/python benchmarks/sim_bench.py [--cycles 1000] [--sizes 100,10000,100000]
@@ -62,7 +63,7 @@ def bare_diffs(n_resources: int, n_diffs: int) -> float:
     return timed(run, repeat=3)
 
 
-def scenario(n: int, cycles: int, period: float = 60.0) -> object:
+def scenario(n: int, cycles: int, period: float = 60.0, watch: bool = False) -> object:
     # 1% of the resources drift per cycle: per-resource rate 0.01 / period, half deletes, half edits.
     rate = 0.01 / period
     return load_scenario({
@@ -70,7 +71,19 @@ def scenario(n: int, cycles: int, period: float = 60.0) -> object:
         "world": {"resources": n},
         "loop": {"period": period, "guards": {"max_changes": {"max": max(100, n)}}},
         "drift": {"delete_rate": rate / 2, "edit_rate": rate / 2},
+        "provider": {"watch": {"resync": 10 * period}} if watch else {},
     })
+
+
+def run_one(label: str, sc: object) -> float:
+    holder: dict[str, object] = {}
+    elapsed = timed(lambda: holder.setdefault("r", simulate(sc, seed=1)))
+    s = holder["r"].summary  # type: ignore[attr-defined]
+    done = int(s["cycles"])
+    print(f"{label}: {done} cycles in {elapsed:.3f}s = {done / elapsed:,.0f} cycles/s "
+          f"({s['drift_events'] / done:.0f} drift events per cycle, {s['api_calls_by_op']['list']:,} list calls, "
+          f"{s['api_calls']:,} API calls)")
+    return elapsed
 
 
 def main() -> None:
@@ -90,20 +103,15 @@ def main() -> None:
     results = {}
     for n in sizes:
         cycles = args.cycles if n <= 10_000 else max(20, args.cycles // 20)
-        sc = scenario(n, cycles)
-        holder: dict[str, object] = {}
-        elapsed = timed(lambda: holder.setdefault("r", simulate(sc, seed=1)))
-        r = holder["r"]
-        done = int(r.summary["cycles"])  # type: ignore[attr-defined]
-        results[n] = elapsed
-        print(f"{n:>7,} resources: {done} cycles in {elapsed:.3f}s = {done / elapsed:,.0f} cycles/s "
-              f"({r.summary['drift_events'] / done:.0f} drift events per cycle, "  # type: ignore[attr-defined]
-              f"{r.summary['api_calls']:,} API calls)")  # type: ignore[attr-defined]
+        results[n] = run_one(f"{n:>7,} resources, full list", scenario(n, cycles))
+        if n == 10_000:
+            results[-n] = run_one(f"{n:>7,} resources, watch  ", scenario(n, cycles, watch=True))
     if 10_000 in results:
-        ratio = results[10_000] / t_bare
-        verdict = "meets" if ratio <= TARGET else "MISSES"
-        print(f"ratio, {args.cycles} simulated cycles over 10k resources vs {args.cycles} bare diffs: "
-              f"{ratio:.2f}x ({verdict} the target of {TARGET:g}x)")
+        for key, how in ((10_000, "full list every cycle"), (-10_000, "watch cache, full resync every 10 cycles")):
+            ratio = results[key] / t_bare
+            verdict = "meets" if ratio <= TARGET else "MISSES"
+            print(f"ratio ({how}), {args.cycles} simulated cycles over 10k resources vs {args.cycles} bare diffs: "
+                  f"{ratio:.2f}x ({verdict} the target of {TARGET:g}x)")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@
 (``observe_process``, ``apply_process``, ``delete_process``). Faults come from the scenario's
 ``provider`` section and compose: latency per call, server errors and timeouts, a server-side token
 bucket answering 429 with Retry-After, paged lists that stop early (silently or flagged), expiring
-continuation tokens, stale replicas and read-after-write lag. Without faults a list costs one dict
-copy, and only when the scope changed since the last one.
+continuation tokens, stale replicas and read-after-write lag. With ``watch`` the provider observes
+like a Kubernetes informer: a cache fed by change notifications (late or lost ones too), resynced by
+a full list now and then. Without faults a list costs one dict copy, and only when the scope changed
+since the last one.
 """
 
 from __future__ import annotations
@@ -71,6 +73,10 @@ class SimProvider:
         self._snap: tuple[int, MappingProxyType[Key, Resource]] | None = None
         self._history: deque[tuple[float, MappingProxyType[Key, Resource]]] = deque()
         self._hidden: dict[Key, tuple[float, Resource | None]] = {}  # read-after-write lag
+        self._cache: dict[Key, Resource] | None = None  # watch mode: the informer's cache
+        self._cache_snap: tuple[int, MappingProxyType[Key, Resource]] | None = None
+        self._cache_version = 0
+        self._resynced_at = -float("inf")
         world.watch(self._on_change)
 
     def _on_change(self, k: Key, r: Resource | None) -> None:
@@ -81,6 +87,27 @@ class SimProvider:
         else:
             self.items[k] = r
         self.version += 1
+        w = self.spec.watch
+        if w is not None and self._cache is not None:
+            if w.drop_p and self.rng.random() < w.drop_p:
+                self.on_event("watch_event_dropped", loop=self.name, kind=k[0], name=k[1])
+            elif w.delay.is_zero:
+                self._deliver(k, r)
+            else:
+                self.env.process(self._deliver_later(k, r, w.delay.sample(self.rng)))
+
+    def _deliver(self, k: Key, r: Resource | None) -> None:
+        assert self._cache is not None
+        if r is None:
+            self._cache.pop(k, None)
+        else:
+            self._cache[k] = r
+        self._cache_version += 1
+
+    def _deliver_later(self, k: Key, r: Resource | None, delay: float) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(delay)
+        if self._cache is not None:
+            self._deliver(k, r)
 
     def snapshot(self) -> MappingProxyType[Key, Resource]:
         """The scope as it is now; copied only when it changed since the last snapshot."""
@@ -142,6 +169,22 @@ class SimProvider:
         self.delete(resource)
 
     def observe_process(self) -> Generator[simpy.Event, Any, Observation]:
+        w = self.spec.watch
+        if w is None:
+            return (yield from self._list())
+        now = self.env.now
+        if self._cache is not None and now - self._resynced_at < w.resync:
+            self.world.observed(self.in_scope, now)
+            if self._cache_snap is None or self._cache_snap[0] != self._cache_version:
+                self._cache_snap = (self._cache_version, MappingProxyType(dict(self._cache)))
+            return Observation(self._cache_snap[1], True, None, f"{self.name} (watch cache)", now)
+        obs = yield from self._list()
+        if obs.complete:  # an incomplete list never becomes the cache; the next cycle lists again
+            self._cache, self._resynced_at = dict(obs.resources), now
+            self._cache_version += 1
+        return obs
+
+    def _list(self) -> Generator[simpy.Event, Any, Observation]:
         s, env = self.spec, self.env
         start = env.now
         snap = self._read_snapshot(start)

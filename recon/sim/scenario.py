@@ -85,6 +85,15 @@ class PagesSpec(_Model):
     on_token_expiry: Literal["flag", "silent"] = "flag"
 
 
+class WatchSpec(_Model):
+    """Watch-style observation, as Kubernetes informers do: a cache fed by a change feed, resynced by a
+    full list every *resync* seconds; lists cost API calls only on resync."""
+
+    resync: float = Field(600.0, gt=0, description="seconds between full lists")
+    delay: Dist = Field(default_factory=Dist, description="how late a change reaches the cache")
+    drop_p: float = Field(0.0, ge=0, le=1, description="chance a change notification is lost (until resync)")
+
+
 class ProviderSpec(_Model):
     """The fake provider's faults. Every fault is off by default and they compose."""
 
@@ -99,6 +108,7 @@ class ProviderSpec(_Model):
     stale_p: float = Field(0.0, ge=0, le=1, description="chance a list is served from a stale replica")
     stale_lag: float = Field(120.0, ge=0, description="how old a stale replica is (seconds)")
     visibility_lag: float = Field(0.0, ge=0, description="read-after-write lag: writes show in lists this late")
+    watch: WatchSpec | None = Field(None, description="observe through a change feed instead of listing every cycle")
 
 
 class DesiredEvent(_Model):

@@ -167,3 +167,38 @@ def test_foreign_resources_survive_only_with_an_owner_id() -> None:
     naive = simulate(load_scenario(base), seed=0).summary
     assert owned["wrongful_deletes"] == 0 and owned["guard_trips"]["ownership"] > 0
     assert naive["wrongful_deletes"] == 5
+
+
+def test_watch_observation_lists_only_on_resync_and_lost_events_wait_for_it() -> None:
+    base = {"duration": 3600, "world": {"resources": 50}, "loop": {"period": 60},
+            "drift": {"edit_rate": 1 / 1800}}
+    listing = simulate(load_scenario(base), seed=8).summary
+    watch = simulate(load_scenario({**base, "provider": {"watch": {"resync": 600}}}), seed=8).summary
+    assert listing["api_calls_by_op"]["list"] == 60 and watch["api_calls_by_op"]["list"] == 6
+    assert watch["drift_dwell_mean"] == listing["drift_dwell_mean"]  # nothing lost: same heals, same times
+    lossy = simulate(load_scenario({**base, "provider": {"watch": {"resync": 600, "drop_p": 1.0}}}), seed=8)
+    s = lossy.summary
+    assert s["drift_dwell_mean"] > 2 * listing["drift_dwell_mean"]
+    healed = lossy.episodes.dropna(subset=["end"])
+    assert (healed["end"] % 600 == 0).mean() > 0.7  # most heals waited for a resync
+    # The loop's own writes are lost from the cache too: it keeps re-applying what it already healed
+    # (which heals the rest, when a healed resource drifts again unseen).
+    assert s["redundant_writes"] > 0 and listing["redundant_writes"] == 0
+
+
+def test_event_triggered_loops_heal_drift_at_once() -> None:
+    base = {"duration": 3600, "world": {"resources": 50}, "loop": {"period": 600},
+            "drift": {"edit_rate": 1 / 3600, "delete_rate": 1 / 3600}}
+    ticking = simulate(load_scenario(base), seed=9).summary
+    triggered = simulate(load_scenario(base, ["loop.triggered=true"]), seed=9).summary
+    assert ticking["drift_dwell_mean"] > 100
+    assert triggered["drift_dwell_mean"] == 0.0 and triggered["cycles"] > ticking["cycles"]
+
+
+def test_the_progress_bar_does_not_change_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    sc = load_scenario({"duration": 7200, "world": {"resources": 30}, "loop": {"jitter": 0.3},
+                        "drift": {"edit_rate": 1e-3}})
+    quiet = simulate(sc, seed=3)
+    shown = simulate(sc, seed=3, progress=True)
+    assert quiet.summary == shown.summary and quiet.cycles.equals(shown.cycles)
+    assert "simulating" in capsys.readouterr().err
