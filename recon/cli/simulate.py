@@ -8,21 +8,23 @@ the file, the line and the field (exit 1), and nothing is written.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from recon.cli import EXIT_ERROR, err, fail, out
+from recon.cli import err, fail, out
 from recon.core.errors import ReconError
 
 
-def print_summary(s: dict[str, object]) -> None:
-    trips = {g: n for g, n in s["guard_trips"].items() if n} if isinstance(s["guard_trips"], dict) else {}
-    conv = f"yes, at t={s['time_to_converge']:g}s" if s["converged"] else "no"  # type: ignore[str-format]
-    dwell = s["drift_dwell_mean"]
+def print_summary(s: dict[str, Any]) -> None:
+    """Three lines: outcome, drift and humans, guard trips."""
+    trips = {g: n for g, n in s["guard_trips"].items() if n}
+    conv = f"yes, at t={s['time_to_converge']:g}s" if s["converged"] else "no"
     out.print(f"converged: {conv}; wrongful deletes: {s['wrongful_deletes']}; "
-              f"outage: {s['outage_resource_seconds']:g} resource-seconds")  # type: ignore[str-format]
+              f"outage: {s['outage_resource_seconds']:g} resource-seconds")
+    dwell = s["drift_dwell_mean"]
     out.print(f"drift events: {s['drift_events']}"
-              + (f", dwell mean {dwell:.1f}s p95 {s['drift_dwell_p95']:.1f}s" if dwell is not None else "")  # type: ignore[str-format]
+              + (f", dwell mean {dwell:.1f}s p95 {s['drift_dwell_p95']:.1f}s" if dwell is not None else "")
               + f"; approvals requested: {s['approvals_requested']}; API calls: {s['api_calls']}")
     out.print("guard trips: " + (", ".join(f"{g} ×{n}" for g, n in trips.items()) or "none"))
 
@@ -62,4 +64,4 @@ def simulate(scenario_file: Path, seed: int, overrides: tuple[str, ...], out_dir
 
 
 COMMANDS = [simulate]
-__all__ = ["COMMANDS", "EXIT_ERROR", "simulate"]
+__all__ = ["COMMANDS", "print_summary", "simulate"]

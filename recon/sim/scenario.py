@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from recon.core.errors import ReconError
 from recon.core.policy import Alerts, Guards, Mode, Policy, Selector
@@ -168,11 +168,19 @@ class Scenario(_Model):
     oncall: OnCallSpec | None = None
     record_resources: bool = Field(True, description="keep per-resource drift episodes (off for huge worlds)")
 
-    @model_validator(mode="after")
-    def _loops_valid(self) -> Scenario:
-        names = [s.name for s in self.loop_specs()]
+    @field_validator("loops")
+    @classmethod
+    def _names_unique(cls, loops: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+        names = [entry.get("name") for entry in loops]
+        if None in names:
+            raise ValueError("every entry of loops needs a name")
         if len(set(names)) != len(names):
             raise ValueError(f"loop names must be unique, got {names}")
+        return loops
+
+    @model_validator(mode="after")
+    def _loops_valid(self) -> Scenario:
+        self.loop_specs()  # every entry must make a valid loop with the template
         return self
 
     def loop_specs(self) -> list[LoopSpec]:
@@ -276,17 +284,46 @@ def load_scenario(path_or_dict: str | os.PathLike[str] | dict[str, Any] | Scenar
             label = item
         apply_override(data, path, value, label)
     try:
+        _check_loop_entries(data)
         return Scenario.model_validate(data)
+    except _EntryError as e:
+        raise _error(e.error, name, text, e.prefix) from None
     except ValidationError as e:
-        lines = _compose_lines(text) if text is not None else {}
-        msgs = []
-        for err in e.errors()[:5]:
-            loc = tuple(err["loc"])
-            line = _line_for(lines, loc) if lines else None
-            field = ".".join(str(x) for x in loc) or "(top level)"
-            msgs.append(f"{name}:{line or '?'}: field {field}: {err['msg']}")
-        more = f" (and {e.error_count() - 5} more)" if e.error_count() > 5 else ""
-        raise ScenarioError("; ".join(msgs) + more) from None
+        raise _error(e, name, text) from None
+
+
+class _EntryError(Exception):
+    def __init__(self, error: ValidationError, prefix: tuple[Any, ...]) -> None:
+        self.error, self.prefix = error, prefix
+
+
+def _check_loop_entries(data: dict[str, Any]) -> None:
+    """Validate each ``loops`` entry merged into the template, so errors point into that entry."""
+    entries, template = data.get("loops"), data.get("loop") or {}
+    if not isinstance(entries, list) or not isinstance(template, dict):
+        return
+    try:
+        base = LoopSpec.model_validate(template).model_dump()
+    except ValidationError:
+        return  # the template's own errors are reported by the full validation, with their lines
+    for i, entry in enumerate(entries):
+        if isinstance(entry, dict):
+            try:
+                LoopSpec.model_validate(_merge(base, entry))
+            except ValidationError as e:
+                raise _EntryError(e, ("loops", i)) from None
+
+
+def _error(e: ValidationError, name: str, text: str | None, prefix: tuple[Any, ...] = ()) -> ScenarioError:
+    lines = _compose_lines(text) if text is not None else {}
+    msgs = []
+    for err in e.errors()[:5]:
+        loc = prefix + tuple(err["loc"])
+        line = _line_for(lines, loc) if lines else None
+        field = ".".join(str(x) for x in loc) or "(top level)"
+        msgs.append(f"{name}:{line or '?'}: field {field}: {err['msg']}")
+    more = f" (and {e.error_count() - 5} more)" if e.error_count() > 5 else ""
+    return ScenarioError("; ".join(msgs) + more)
 
 
 def _deep_copy(value: Any) -> Any:

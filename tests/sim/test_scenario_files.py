@@ -62,6 +62,8 @@ BAD = [
     ("name: x\nloop:\n  period: -5\n", "bad.yaml:3: field loop.period"),
     ("name: x\nloop:\n  guards:\n    max_deletes: {maxx: 3}\n", "bad.yaml:4: field loop.guards.max_deletes.maxx"),
     ("name: x\ndesired:\n  - {at: 10, kind: vanish}\n", "bad.yaml:3: field desired.0.kind"),
+    ("name: x\nloops:\n  - {name: a}\n  - {name: b, period: -1}\n", "bad.yaml:4: field loops.1.period"),
+    ("name: x\nloops:\n  - {name: a}\n  - {name: a}\n", "bad.yaml:2: field loops: Value error, loop names must be unique"),
     ("- just\n- a list\n", "bad.yaml:1: a scenario is a mapping"),
     ("", "bad.yaml: scenario file is empty"),
 ]
