@@ -29,6 +29,7 @@ from recon.core.errors import ReconError
 
 MANIFEST, RUNS = "sweep.json", "sweep.csv"
 FORMAT = 1
+UNCOMPARED = ("sources",)  # how the scenario files were named may change; their digests may not
 MEANINGFUL = ("scenarios", "sets", "grid", "seeds", "root_entropy")  # reported first when a manifest differs
 
 Kind = Literal["str", "int", "num", "bool", "json"]
@@ -137,7 +138,7 @@ class RunLog:
             fields = sorted(set(old) | set(self.manifest), key=lambda f: (f not in MEANINGFUL, MEANINGFUL.index(f)
                                                                           if f in MEANINGFUL else 0, f))
             for field in fields:
-                if old.get(field) != self.manifest.get(field):
+                if field not in UNCOMPARED and old.get(field) != self.manifest.get(field):
                     raise SweepStateError(
                         f"{out_dir} holds a different sweep ({MANIFEST} field {field!r}: "
                         f"{json.dumps(old.get(field))[:200]} there, {json.dumps(self.manifest.get(field))[:200]} now); "

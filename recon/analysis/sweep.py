@@ -158,7 +158,8 @@ def run_sweep(scenario: Any, grid: Mapping[str, Sequence[Any]] | Sequence[str] |
     columns = [Column("scenario", "str"), Column("point", "int"), Column("seed_index", "int"),
                Column("root_entropy", "str"), Column("spawn_key", "json"), Column("seed", "int"),
                *(Column(p, "json") for p in g.paths), *METRICS, Column("replay", "str")]
-    manifest = {"scenarios": [{"label": s.label, "source": s.replay_ref, "digest": s.digest(sets)} for s in sources],
+    manifest = {"scenarios": [{"label": s.label, "digest": s.digest(sets)} for s in sources],
+                "sources": [s.replay_ref for s in sources],
                 "sets": list(sets), "grid": g.to_json(), "seeds": seeds, "root_entropy": str(root)}
     log = RunLog(columns, manifest, out, [s.label for s in sources])
     done = log.done()
@@ -184,7 +185,7 @@ def run_sweep(scenario: Any, grid: Mapping[str, Sequence[Any]] | Sequence[str] |
     rec = recommend(table, pts, g.paths, bounds)
     if rec["point"] is not None:
         rec["overrides"] = points[rec["point"]].overrides
-    rec["sweep"] = {"scenarios": manifest["scenarios"], "sets": list(sets), "grid": g.to_json(), "seeds": seeds,
+    rec["sweep"] = {"scenarios": manifest["scenarios"], "sources": manifest["sources"], "sets": list(sets), "grid": g.to_json(), "seeds": seeds,
                     "root_entropy": str(root), "runs": len(runs)}
     rec["warnings"] = list(warnings)
     result = SweepResult(runs, pts, table, rec, g, labels, root, seeds, computed, len(done), run_seconds,

@@ -113,6 +113,10 @@ def test_a_different_sweep_in_the_same_directory_is_refused_untouched(tiny, tmp_
     assert r.exit_code == 1
     assert "holds a different sweep (sweep.json field 'grid'" in r.output
     assert _bytes(tmp_path / "d") == before
+    tiny[0].write_text(tiny[0].read_text().replace("resources: 40", "resources: 41"))  # the scenario changed
+    r = _sweep(tmp_path / "d", tiny[0], extra=("--seed", "1"))
+    assert r.exit_code == 1 and "(sweep.json field 'scenarios'" in r.output
+    assert _bytes(tmp_path / "d") == before
 
 
 def test_a_bad_grid_value_is_named_before_anything_runs(tiny, tmp_path: Path) -> None:
