@@ -41,19 +41,20 @@ def plot_diff_sets(result: Any) -> Figure:
             ax.step(sub["time"], sub[col], where="post", label=label, color=color, lw=1.2)
         ax.step(sub["time"], sub["applied_delete"], where="post", label="deleted", color="black", lw=0.8, ls="--")
         top = max(1.0, float(sub[["to_create", "to_update", "to_delete"]].to_numpy().max(initial=0)))
-        trips = sub[sub["guards_tripped"].astype(str) != ""]
-        seen: set[str] = set()
+        trips = sub[sub["guards_tripped"].fillna("").astype(str) != ""]
+        rows: dict[str, int] = {}  # one marker row per guard, so that guards tripping together stay visible
         for t, guards in zip(trips["time"], trips["guards_tripped"].astype(str)):
             for g in guards.split(";"):
-                if g == "max_changes":
+                if g == "max_changes":  # deferring is the cap working, not a trip worth a marker
                     continue
-                ax.scatter([t], [top * 1.08], marker=_TRIP_MARK.get(g, "|"), color="tab:purple", s=28,
-                           label=f"trip: {g}" if g not in seen else None, zorder=3)
-                seen.add(g)
+                first = g not in rows
+                row = rows.setdefault(g, len(rows))
+                ax.scatter([t], [top * (1.06 + 0.07 * row)], marker=_TRIP_MARK.get(g, "|"), color="tab:purple",
+                           s=24, label=f"trip: {g}" if first else None, zorder=3)
         ax.set_ylabel(f"{name}\nresources")
-        ax.set_ylim(0, top * 1.2)
+        ax.set_ylim(0, top * (1.15 + 0.07 * len(rows)))
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper right", fontsize=7, ncols=3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     axes[-1].set_xlabel("simulated time (s)")
     fig.suptitle(_title(result, "diff-set sizes and guard trips"), fontsize=10)
     return fig
