@@ -79,6 +79,13 @@ class Job:
     seed: int
 
 
+@dataclass(frozen=True, slots=True)
+class RunFailure:
+    """What a worker sends back instead of a summary when the run raised."""
+
+    message: str
+
+
 def run_batch(run: RunFn, scenarios: Mapping[tuple[str, int], Any], jobs: Sequence[Job]) -> list[tuple[Job, Any, float]]:
     """Runs *jobs* in order in a worker. A failure ends the batch and comes back as text, never raised,
     so the caller can name the run (exceptions from a worker may not survive pickling)."""
@@ -89,7 +96,7 @@ def run_batch(run: RunFn, scenarios: Mapping[tuple[str, int], Any], jobs: Sequen
             summary = dict(run(scenarios[(job.scenario, job.point)], job.seed))
         except Exception as e:  # reported by name in the parent
             tb = traceback.format_exception_only(type(e), e)[-1].strip()
-            out.append((job, SystemExit(tb), time.perf_counter() - t0))
+            out.append((job, RunFailure(tb), time.perf_counter() - t0))
             break
         out.append((job, summary, time.perf_counter() - t0))
     return out
@@ -262,19 +269,20 @@ def _execute(jobs: deque[Job], loaded: Mapping[tuple[str, int], Any], run: RunFn
                 for fut in finished:
                     del inflight[fut]
                     results = fut.result()
-                    good = [(j, s) for j, s, _ in results if not isinstance(s, SystemExit)]
+                    good = [(j, s) for j, s, _ in results if not isinstance(s, RunFailure)]
                     log.append(row(j, s) for j, s in good)
                     computed += len(good)
-                    run_seconds += sum(t for _, s, t in results if not isinstance(s, SystemExit))
+                    run_seconds += sum(t for _, s, t in results if not isinstance(s, RunFailure))
                     bar.update(len(good))
                     for j, s, _ in results:
-                        if isinstance(s, SystemExit):
+                        if isinstance(s, RunFailure):
                             raise SweepError(f"run failed: scenario {j.scenario}, grid point {j.point}, seed index "
-                                             f"{j.seed_index} (seed {j.seed}): {s}. Finished runs are kept; replay "
+                                             f"{j.seed_index} (seed {j.seed}): {s.message}. Finished runs are kept; replay "
                                              f"this one with: {replay(j)}")
         except BrokenProcessPool as e:
             raise SweepError(f"a worker process died ({e}); finished runs are kept in the output, rerun to resume") from None
-        finally:
+        finally:  # keep what already finished elsewhere when stopping early; drop what has not started
             for fut in inflight:
-                fut.cancel()
+                if not fut.cancel() and fut.done() and fut.exception() is None:
+                    log.append(row(j, s) for j, s, _ in fut.result() if not isinstance(s, RunFailure))
     return computed, run_seconds
