@@ -27,7 +27,7 @@ from recon.core.policy import Alerts, Guards, Mode, Policy
 from recon.drivers.loop import Loop
 from recon.providers.base import Actuator, build_observer
 from recon.sources.callable import FileSource
-from recon.sources.inventory import _compose_lines, _line_for
+from recon.sources.inventory import describe_validation_error
 from recon.store.sqlite import StateStore
 
 
@@ -86,10 +86,7 @@ def load_loop_config(path: str | os.PathLike[str]) -> tuple[LoopConfig, Path]:
     try:
         cfg = LoopConfig.model_validate(data)
     except ValidationError as e:
-        lines = _compose_lines(text)
-        msgs = [f"{p}:{_line_for(lines, tuple(err['loc'])) or '?'}: field {'.'.join(map(str, err['loc']))}: {err['msg']}"
-                for err in e.errors()[:5]]
-        raise ConfigError("; ".join(msgs)) from None
+        raise ConfigError(describe_validation_error(e, str(p), text)) from None
     if cfg.name is None:
         cfg = cfg.model_copy(update={"name": p.stem})
     return cfg, p.parent.resolve()

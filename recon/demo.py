@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from recon.analysis.plots import write_plots
 from recon.analysis.summary import compare
 from recon.sim import ScenarioError, load_scenario, simulate
 
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, sets in RUNS:
             results[label] = simulate(load_scenario(args.scenario, sets), seed=args.seed)
             results[label].write(args.out / label)
+            write_plots(results[label], args.out / label)
     except ScenarioError as e:
         Console(stderr=True).print(f"[bold red]error:[/] {e}")
         return 1

@@ -41,6 +41,7 @@ def print_summary(s: dict[str, Any]) -> None:
 def simulate(scenario_file: Path, seed: int, overrides: tuple[str, ...], out_dir: Path, no_plots: bool,
              progress: bool | None) -> None:
     """Simulate SCENARIO_FILE and write its outputs to --out DIR."""
+    from recon.analysis.plots import write_plots
     from recon.sim import load_scenario, simulate as run
 
     if seed < 0:
@@ -54,7 +55,9 @@ def simulate(scenario_file: Path, seed: int, overrides: tuple[str, ...], out_dir
         progress = err.is_terminal and cycles * max(1, sc.world.resources) > 5_000_000
     try:
         result = run(sc, seed=seed, progress=progress)
-        paths = result.write(out_dir, plots=not no_plots)
+        paths = result.write(out_dir)
+        if not no_plots:
+            paths += write_plots(result, out_dir)
     except OSError as e:
         fail(f"{getattr(e, 'filename', None) or out_dir}: cannot write outputs: {e.strerror or e}")
     out.print(f"[bold]{sc.name}[/] (seed {seed}): {result.summary['cycles']} cycles over "

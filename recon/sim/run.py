@@ -66,7 +66,9 @@ def build_world(spec: WorldSpec, loops: list[LoopSpec], rng: np.random.Generator
 
 @dataclass
 class SimResult:
-    """Frames and summary of one run; ``write`` saves them (and the plots) to a folder."""
+    """Frames and summary of one run; ``write`` saves the data to a folder.
+
+    Plots belong to the analysis layer above: ``recon.analysis.plots.write_plots(result, folder)``."""
 
     scenario: Scenario
     cycles: pd.DataFrame
@@ -75,8 +77,8 @@ class SimResult:
     summary: dict[str, Any]
     event_records: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
-    def write(self, out_dir: str | Path, plots: bool = True) -> list[Path]:
-        """Write cycles.csv, events.jsonl, episodes.csv, summary.json and (if *plots*) PNGs; return the paths."""
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write cycles.csv, events.jsonl, episodes.csv and summary.json; return the paths."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = [out / "cycles.csv", out / "events.jsonl", out / "episodes.csv", out / "summary.json"]
@@ -88,13 +90,6 @@ class SimResult:
                 f.write(json.dumps(row, sort_keys=True, default=_jsonable) + "\n")
         self.episodes.to_csv(paths[2], index=False, lineterminator="\n")
         paths[3].write_text(json.dumps(self.summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        if plots:
-            # Plots live one layer up (recon.analysis); find them at run time so that the simulation
-            # layer never imports the analysis layer, as the import-linter contract requires.
-            import importlib
-
-            plotting = importlib.import_module("recon.analysis.plots")
-            paths.extend(plotting.write_plots(self, out))
         return paths
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from recon.core.errors import ReconError
 from recon.core.policy import Alerts, Guards, Mode, Policy, Selector
 from recon.sim.distributions import Dist
-from recon.sources.inventory import _compose_lines, _line_for
+from recon.sources.inventory import describe_validation_error
 
 
 class ScenarioError(ReconError):
@@ -315,15 +315,7 @@ def _check_loop_entries(data: dict[str, Any]) -> None:
 
 
 def _error(e: ValidationError, name: str, text: str | None, prefix: tuple[Any, ...] = ()) -> ScenarioError:
-    lines = _compose_lines(text) if text is not None else {}
-    msgs = []
-    for err in e.errors()[:5]:
-        loc = prefix + tuple(err["loc"])
-        line = _line_for(lines, loc) if lines else None
-        field = ".".join(str(x) for x in loc) or "(top level)"
-        msgs.append(f"{name}:{line or '?'}: field {field}: {err['msg']}")
-    more = f" (and {e.error_count() - 5} more)" if e.error_count() > 5 else ""
-    return ScenarioError("; ".join(msgs) + more)
+    return ScenarioError(describe_validation_error(e, name, text, prefix))
 
 
 def _deep_copy(value: Any) -> Any:

@@ -59,7 +59,7 @@ class _LineLoader(yaml.SafeLoader):
     """A safe loader that remembers the line of every mapping and sequence item."""
 
 
-def _compose_lines(text: str) -> dict[tuple[Any, ...], int]:
+def yaml_lines(text: str) -> dict[tuple[Any, ...], int]:
     """Map each path (tuple of keys / indexes) to its 1-based line, from YAML's node tree."""
     lines: dict[tuple[Any, ...], int] = {}
     try:
@@ -84,11 +84,25 @@ def _compose_lines(text: str) -> dict[tuple[Any, ...], int]:
     return lines
 
 
-def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+def line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
     for n in range(len(loc), -1, -1):
         if loc[:n] in lines:
             return lines[loc[:n]]
     return None
+
+
+def describe_validation_error(e: ValidationError, name: str, text: str | None,
+                              prefix: tuple[Any, ...] = ()) -> str:
+    """Pydantic's errors as `file:line: field a.b.c: message`, lines found in the YAML source."""
+    lines = yaml_lines(text) if text is not None else {}
+    msgs = []
+    for err in e.errors()[:5]:
+        loc = prefix + tuple(err["loc"])
+        line = line_for(lines, loc) if lines else None
+        field = ".".join(str(x) for x in loc) or "(top level)"
+        msgs.append(f"{name}:{line or '?'}: field {field}: {err['msg']}")
+    more = f" (and {e.error_count() - 5} more)" if e.error_count() > 5 else ""
+    return "; ".join(msgs) + more
 
 
 def parse_inventory(text: str, path: str | os.PathLike[str] = "<inline>") -> list[Resource]:
@@ -108,30 +122,55 @@ def parse_inventory(text: str, path: str | os.PathLike[str] = "<inline>") -> lis
         raise InventoryError(f"{where}: malformed YAML: {problem}") from None
     if not isinstance(data, dict):
         raise InventoryError(f"{name}:1: expected a mapping with a 'resources' list, got {type(data).__name__}")
+    items = _plain_items(data)
     try:
-        model = InventoryModel.model_validate(data)
+        model = InventoryModel.model_validate(data) if items is None else None
     except ValidationError as e:
-        lines = _compose_lines(text)
-        msgs = []
-        for err in e.errors()[:5]:
-            loc = tuple(err["loc"])
-            line = _line_for(lines, loc)
-            field = ".".join(str(p) for p in loc) or "(top level)"
-            msgs.append(f"{name}:{line or '?'}: field {field}: {err['msg']}")
-        more = f" (and {e.error_count() - 5} more)" if e.error_count() > 5 else ""
-        raise InventoryError("; ".join(msgs) + more) from None
+        raise InventoryError(describe_validation_error(e, name, text)) from None
     seen: dict[tuple[str, str], int] = {}
     out = []
     lines: dict[tuple[Any, ...], int] | None = None
-    for i, r in enumerate(model.resources):
+    models = model.resources if model is not None else items
+    assert models is not None
+    for i, r in enumerate(models):
         k = (r.kind, r.name)
         if k in seen:
-            lines = lines if lines is not None else _compose_lines(text)
+            lines = lines if lines is not None else yaml_lines(text)
             raise InventoryError(
-                f"{name}:{_line_for(lines, ('resources', i)) or '?'}: duplicate resource {r.kind}/{r.name} "
-                f"(first at resources[{seen[k]}], line {_line_for(lines, ('resources', seen[k])) or '?'})")
+                f"{name}:{line_for(lines, ('resources', i)) or '?'}: duplicate resource {r.kind}/{r.name} "
+                f"(first at resources[{seen[k]}], line {line_for(lines, ('resources', seen[k])) or '?'})")
         seen[k] = i
         out.append(Resource(r.kind, r.name, freeze(r.spec), r.owner))
+    return out
+
+
+_FIELDS = frozenset(ResourceModel.model_fields)
+
+
+class _Plain:
+    """A resource entry already known to satisfy ResourceModel, without building the model."""
+
+    __slots__ = ("kind", "name", "spec", "owner")
+
+    def __init__(self, kind: str, name: str, spec: dict[str, Any], owner: str | None) -> None:
+        self.kind, self.name, self.spec, self.owner = kind, name, spec, owner
+
+
+def _plain_items(data: dict[str, Any]) -> list[_Plain] | None:
+    """The entries of a well-formed inventory, checked by plain type tests (fast on large files), or
+    None when anything is unusual: then pydantic validates and names the field at fault."""
+    items = data.get("resources")
+    if len(data) != 1 or type(items) is not list:
+        return None
+    out = []
+    for it in items:
+        if type(it) is not dict or not _FIELDS.issuperset(it):
+            return None
+        kind, name, spec, owner = it.get("kind"), it.get("name"), it.get("spec", {}), it.get("owner")
+        if (type(kind) is not str or not kind or type(name) is not str or not name or type(spec) is not dict
+                or (owner is not None and type(owner) is not str) or not all(type(k) is str for k in spec)):
+            return None
+        out.append(_Plain(kind, name, spec, owner))
     return out
 
 

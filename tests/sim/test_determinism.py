@@ -14,7 +14,7 @@ FILES = ("summary.json", "cycles.csv", "events.jsonl", "episodes.csv")
 
 
 def _outputs(scenario: Path, seed: int | np.random.SeedSequence, out: Path) -> dict[str, bytes]:
-    simulate(load_scenario(scenario), seed=seed).write(out, plots=False)
+    simulate(load_scenario(scenario), seed=seed).write(out)
     return {f: (out / f).read_bytes() for f in FILES}
 
 
