@@ -15,6 +15,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import dns.exception
@@ -120,6 +121,8 @@ class DnsObserver:
         soa_count = 0
         last_type = ""
         origin = self.origin
+        apex = origin.to_text().lower()
+        suffix, cut = "." + apex, -len(apex) - 1
         started = False
         reason: str | None = None
         try:
@@ -134,7 +137,9 @@ class DnsObserver:
                         continue
                     if rtype in _IGNORED:
                         continue
-                    name = rrset.name.relativize(origin).to_text().lower()
+                    # Relative name by string: the same as Name.relativize(), at a fraction of the cost.
+                    full = rrset.name.to_text().lower()
+                    name = full[:cut] if full.endswith(suffix) else ("@" if full == apex else full)
                     entry = records.get((rtype, name))
                     if entry is None:
                         records[(rtype, name)] = (rrset.ttl, [r.to_text() for r in rrset])
@@ -162,8 +167,8 @@ class DnsObserver:
             reason = f"{self._where()}: transfer did not end with the closing SOA"
         resources = {}
         for (rtype, name), (ttl, values) in records.items():
-            values.sort()
-            resources[(rtype, name)] = Resource(rtype, name, {"ttl": ttl, "values": values})
+            values.sort()  # spec built frozen here, so Resource need not walk it again
+            resources[(rtype, name)] = Resource(rtype, name, MappingProxyType({"ttl": ttl, "values": tuple(values)}))
         managed = self.registry.split(resources)
         return Observation.of(managed.values(), complete=reason is None, reason=reason, source=self.name,
                               observed_at=time.time())
