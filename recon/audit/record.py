@@ -19,10 +19,9 @@ from typing import Any
 from recon.audit.history import HistoryError, HistoryRun, HistoryStore
 from recon.audit.trend import drift_streak
 from recon.core.decision import Decision
-from recon.core.model import thaw
-from recon.core.plan import Change
+from recon.core.report import EXIT_BLOCKED, EXIT_ERROR, EXIT_IN_SYNC, EXIT_PENDING, decision_dict
+from recon.core.report import exit_code
 
-EXIT_IN_SYNC, EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3
 STATUS = {EXIT_IN_SYNC: "in sync", EXIT_ERROR: "error", EXIT_PENDING: "changes pending", EXIT_BLOCKED: "blocked"}
 RECORD_NAME = "audit.json"
 
@@ -50,40 +49,14 @@ class AuditResult:
         return int(self.data["exit_code"])
 
 
-def exit_code_of(decision: Decision) -> int:
-    if decision.blocks:
-        return EXIT_BLOCKED
-    return EXIT_PENDING if decision.batch or decision.deferred else EXIT_IN_SYNC
-
-
-def change_dict(c: Change) -> dict[str, Any]:
-    d: dict[str, Any] = {"op": c.op.value, "kind": c.key[0], "name": c.key[1]}
-    if c.fields:
-        d["fields"] = [{"path": f.path, "old": thaw(f.old), "new": thaw(f.new)} for f in c.fields]
-    return d
-
-
 def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
 
 
 def _plan_part(decision: Decision, record: Any) -> dict[str, Any]:
-    plan = decision.plan
-    req = decision.approval_request
-    return {
-        "in_sync": bool(plan and plan.in_sync) and not decision.blocks,
-        "counts": plan.counts() if plan else {"create": 0, "update": 0, "delete": 0},
-        "unchanged": len(plan.unchanged) if plan else 0,
-        "desired": {"count": record.desired_count, "source": record.desired_source},
-        "observation": {"count": record.observed_count, "complete": record.observation_complete,
-                        "reason": record.observation_reason},
-        "guards": [{"name": v.guard, "outcome": v.outcome.value, "reason": v.reason} for v in decision.verdicts],
-        "changes": [change_dict(c) for c in plan.changes] if plan else [],
-        "deferred": [{**change_dict(d.change), "reason": d.reason} for d in decision.deferred],
-        "blocked": [{**change_dict(b.change), "guard": b.guard, "reason": b.reason} for b in decision.blocked],
-        "approval_request": None if req is None else {"id": req.id, "guard": req.guard, "reason": req.reason,
-                                                      "deletes": len(req.keys)},
-    }
+    part = decision_dict(decision, record)
+    del part["exit_code"], part["alerts"]  # the audit adds its own alerts and exit code
+    return part
 
 
 def _alerts(decision: Decision | None, counts: dict[str, int], streak: int, t: Thresholds) -> list[str]:
@@ -122,7 +95,7 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
         observation = loop.observer.observe()
         record, _, decision = run_once(loop, started, persist=False, desired=desired, observation=observation)
         data.update(_plan_part(decision, record))
-        data["exit_code"], data["error"] = exit_code_of(decision), None
+        data["exit_code"], data["error"] = exit_code(decision), None
     except Exception as e:  # any failure of config, source or provider is a failed audit, exit 1
         data.update({"exit_code": EXIT_ERROR, "error": str(e) or type(e).__name__, "changes": [], "guards": [],
                      "counts": {"create": 0, "update": 0, "delete": 0}, "unchanged": 0})

@@ -23,9 +23,8 @@ from recon.core.decision import Decision
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Observation, thaw
 from recon.core.policy import Guards, Mode, Policy
-from recon.core.plan import Change
+from recon.core.report import EXIT_BLOCKED, EXIT_ERROR, EXIT_IN_SYNC, EXIT_PENDING, decision_dict, exit_code
 
-EXIT_IN_SYNC, EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -36,43 +35,8 @@ def fail(msg: str) -> NoReturn:
     sys.exit(EXIT_ERROR)
 
 
-def exit_code(decision: Decision) -> int:
-    if decision.blocks:
-        return EXIT_BLOCKED
-    if decision.batch or decision.deferred:
-        return EXIT_PENDING
-    return EXIT_IN_SYNC
-
-
-def _change_json(c: Change) -> dict[str, Any]:
-    d: dict[str, Any] = {"op": c.op.value, "kind": c.key[0], "name": c.key[1]}
-    if c.fields:
-        d["fields"] = [{"path": f.path, "old": thaw(f.old), "new": thaw(f.new)} for f in c.fields]
-    return d
-
-
 def decision_json(loop: str, mode: str, decision: Decision, record: CycleRecord) -> dict[str, Any]:
-    plan = decision.plan
-    req = decision.approval_request
-    return {
-        "loop": loop,
-        "mode": mode,
-        "exit_code": exit_code(decision),
-        "in_sync": bool(plan and plan.in_sync) and not decision.blocks,
-        "counts": plan.counts() if plan else {"create": 0, "update": 0, "delete": 0},
-        "unchanged": len(plan.unchanged) if plan else 0,
-        "desired": {"count": record.desired_count, "source": record.desired_source, "version": record.desired_version},
-        "observation": {"count": record.observed_count, "complete": record.observation_complete,
-                        "reason": record.observation_reason},
-        "guards": [{"name": v.guard, "outcome": v.outcome.value, "reason": v.reason} for v in decision.verdicts],
-        "changes": [_change_json(c) for c in plan.changes] if plan else [],
-        "batch": [_change_json(c) for c in decision.batch],
-        "deferred": [{**_change_json(d.change), "reason": d.reason} for d in decision.deferred],
-        "blocked": [{**_change_json(b.change), "guard": b.guard, "reason": b.reason} for b in decision.blocked],
-        "approval_request": None if req is None else {"id": req.id, "guard": req.guard, "reason": req.reason,
-                                                      "keys": [list(k) for k in req.keys]},
-        "alerts": list(decision.alerts),
-    }
+    return {"loop": loop, "mode": mode, **decision_dict(decision, record)}
 
 
 _OP_STYLE = {"create": "green", "update": "yellow", "delete": "red"}

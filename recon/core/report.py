@@ -1,0 +1,50 @@
+"""A decision as plain data, and the exit code it deserves: shared by `recon plan`, `recon audit`
+and anything else that reports a cycle. Pure: builds dicts, prints nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recon.core.cycle import CycleRecord
+from recon.core.decision import Decision
+from recon.core.model import thaw
+from recon.core.plan import Change
+
+EXIT_IN_SYNC, EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3
+
+
+def exit_code(decision: Decision) -> int:
+    """0 in sync, 2 the loop would apply or defer changes, 3 a guard pauses, aborts, holds or suppresses."""
+    if decision.blocks:
+        return EXIT_BLOCKED
+    return EXIT_PENDING if decision.batch or decision.deferred else EXIT_IN_SYNC
+
+
+def change_dict(c: Change) -> dict[str, Any]:
+    d: dict[str, Any] = {"op": c.op.value, "kind": c.key[0], "name": c.key[1]}
+    if c.fields:
+        d["fields"] = [{"path": f.path, "old": thaw(f.old), "new": thaw(f.new)} for f in c.fields]
+    return d
+
+
+def decision_dict(decision: Decision, record: CycleRecord) -> dict[str, Any]:
+    """Counts, guard verdicts and every change with what became of it, as JSON-ready data."""
+    plan = decision.plan
+    req = decision.approval_request
+    return {
+        "exit_code": exit_code(decision),
+        "in_sync": bool(plan and plan.in_sync) and not decision.blocks,
+        "counts": plan.counts() if plan else {"create": 0, "update": 0, "delete": 0},
+        "unchanged": len(plan.unchanged) if plan else 0,
+        "desired": {"count": record.desired_count, "source": record.desired_source, "version": record.desired_version},
+        "observation": {"count": record.observed_count, "complete": record.observation_complete,
+                        "reason": record.observation_reason},
+        "guards": [{"name": v.guard, "outcome": v.outcome.value, "reason": v.reason} for v in decision.verdicts],
+        "changes": [change_dict(c) for c in plan.changes] if plan else [],
+        "batch": [change_dict(c) for c in decision.batch],
+        "deferred": [{**change_dict(d.change), "reason": d.reason} for d in decision.deferred],
+        "blocked": [{**change_dict(b.change), "guard": b.guard, "reason": b.reason} for b in decision.blocked],
+        "approval_request": None if req is None else {"id": req.id, "guard": req.guard, "reason": req.reason,
+                                                      "keys": [list(k) for k in req.keys]},
+        "alerts": list(decision.alerts),
+    }
