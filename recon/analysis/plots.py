@@ -80,6 +80,8 @@ def plot_convergence(result: Any) -> Figure:
     bottom.step(by_time["time"], by_time["wrongful_deletes"], where="post", label="wrongful deletes (cumulative)",
                 color="tab:purple", ls=":")
     bottom.set_ylabel("resources")
+    # Counts cannot go negative; keep a visible band when nothing ever went out of line.
+    bottom.set_ylim(bottom=0, top=max(1.0, bottom.get_ylim()[1]))
     bottom.set_xlabel("simulated time (s)")
     bottom.grid(alpha=0.3)
     bottom.legend(fontsize=7, loc="best")
