@@ -12,6 +12,9 @@ run, median of several interleaved repeats:
   first run with pip).
 
 It checks that recon and octoDNS both find exactly 100/100/100 and prints times and ratios.
+The `recon plan` command parses a large YAML desired file in a worker process while it runs the
+AXFR (recon.sources.inventory.load_inventory_while); the in-process figure loads and observes one
+after the other, like the bare baseline, so the two recon figures show what that overlap buys.
 Targets: recon under 0.35x octoDNS (command vs command) and under 1.3x the bare AXFR plus load
 (in this process vs in this process). Usage: ``.venv/bin/python benchmarks/dns_plan_bench.py``.
 """

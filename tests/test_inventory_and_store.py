@@ -84,3 +84,38 @@ def test_a_store_from_the_first_schema_is_migrated(tmp_path: Path) -> None:
     s = StateStore(tmp_path / "old.db")
     assert s.load_state("dns") == LoopState(cycle=3, last_accepted_desired=10, last_observed=11)
     StateStore(tmp_path / "old.db")  # opening again runs no migration twice
+
+
+def _big_inventory(path: Path, n: int) -> None:
+    lines = ["resources:"] + [f"  - {{kind: A, name: r{i}, spec: {{ttl: 300, values: [10.0.{i // 256 % 256}.{i % 256}]}}}}"
+                              for i in range(n)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_loading_while_observing_gives_the_same_state_and_runs_the_work(tmp_path: Path) -> None:
+    from recon.sources.inventory import PARALLEL_MIN_BYTES, load_inventory_while
+
+    big = tmp_path / "big.yaml"
+    _big_inventory(big, 12000)
+    assert big.stat().st_size >= PARALLEL_MIN_BYTES, "the file must take the worker path"
+    state, seen = load_inventory_while(big, lambda: "observed")
+    assert seen == "observed"
+    assert dict(state.resources) == dict(load_inventory(big).resources) and state.version
+
+
+def test_an_inventory_error_wins_over_the_works_error_on_the_worker_path(tmp_path: Path) -> None:
+    from recon.sources.inventory import load_inventory_while
+
+    big = tmp_path / "big.yaml"
+    _big_inventory(big, 12000)
+    big.write_text(big.read_text() + "  - {kind: A, name: broken, spec: [1, 2\n")
+
+    def observe() -> None:
+        raise ConnectionError("127.0.0.1:53: connection refused")
+
+    with pytest.raises(InventoryError, match=r"big\.yaml:\d+: malformed YAML"):
+        load_inventory_while(big, observe)
+    good = tmp_path / "good.yaml"
+    _big_inventory(good, 12000)
+    with pytest.raises(ConnectionError, match="connection refused"):
+        load_inventory_while(good, observe)

@@ -146,6 +146,7 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
     from recon.providers.snapshot import SnapshotObserver
     from recon.approvers import StoreApprover
     from recon.sources.callable import FileSource
+    from recon.sources.inventory import load_inventory_while
     from recon.store.sqlite import StateStore
 
     try:
@@ -165,8 +166,10 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
                         policy=_policy_from_options(opts), approver=StoreApprover(store),
                         kill_switch=lambda: store.kill_switch(loop_name), store=store)
         # Load and observe up front: for a one-shot plan a failure is an error (exit 1) naming the input.
-        d: DesiredState = loop.source.load()
-        o: Observation = loop.observer.observe()
+        # A large YAML inventory is parsed on the other core while the provider is observed.
+        d: DesiredState
+        o: Observation
+        d, o = load_inventory_while(loop.source.path, loop.observer.observe)  # type: ignore[attr-defined]
     except ReconError as e:
         fail(str(e))
     except OSError as e:

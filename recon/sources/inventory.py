@@ -7,12 +7,14 @@ is empty or lacks ``resources`` is an error; only an explicit ``resources: []`` 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -105,14 +107,13 @@ def describe_validation_error(e: ValidationError, name: str, text: str | None,
     return "; ".join(msgs) + more
 
 
-def parse_inventory(text: str, path: str | os.PathLike[str] = "<inline>") -> list[Resource]:
-    """Parse and validate inventory text; errors name *path*, line and field."""
-    name = str(path)
+def _decode(text: str, name: str) -> Any:
+    """Parse inventory text (JSON or YAML) into plain data; errors name the file and line."""
     if not text.strip():
         raise InventoryError(f"{name}: file is empty; write `resources: []` for an empty state")
     is_json = name.endswith(".json") or text.lstrip().startswith("{")
     try:
-        data = json.loads(text) if is_json else yaml.load(text, Loader=_Loader)
+        return json.loads(text) if is_json else yaml.load(text, Loader=_Loader)
     except json.JSONDecodeError as e:
         raise InventoryError(f"{name}:{e.lineno}: malformed JSON: {e.msg} (column {e.colno})") from None
     except yaml.YAMLError as e:
@@ -120,6 +121,14 @@ def parse_inventory(text: str, path: str | os.PathLike[str] = "<inline>") -> lis
         where = f"{name}:{mark.line + 1}" if mark else name
         problem = getattr(e, "problem", None) or str(e)
         raise InventoryError(f"{where}: malformed YAML: {problem}") from None
+
+
+def parse_inventory(text: str, path: str | os.PathLike[str] = "<inline>") -> list[Resource]:
+    """Parse and validate inventory text; errors name *path*, line and field."""
+    return _validate(_decode(text, str(path)), text, str(path))
+
+
+def _validate(data: Any, text: str, name: str) -> list[Resource]:
     if not isinstance(data, dict):
         raise InventoryError(f"{name}:1: expected a mapping with a 'resources' list, got {type(data).__name__}")
     items = _plain_items(data)
@@ -185,28 +194,78 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def load_inventory(path: str | os.PathLike[str]) -> DesiredState:
-    """Load one inventory file or every inventory file under a folder, as one state."""
+def load_inventory(path: str | os.PathLike[str], decoded: Mapping[Path, Any] | None = None) -> DesiredState:
+    """Load one inventory file or every inventory file under a folder, as one state.
+
+    *decoded* maps files to data already parsed from their text (see :func:`load_inventory_while`)."""
     root = Path(path)
     digest = hashlib.sha256()
     resources: list[Resource] = []
     origin: dict[tuple[str, str], Path] = {}
     for f in _files(root):
-        try:
-            raw = f.read_bytes()
-        except OSError as e:
-            raise InventoryError(f"{f}: cannot read: {e.strerror}") from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise InventoryError(f"{f}: not UTF-8 text (byte {e.start})") from None
+        text, raw = _read(f)
         digest.update(raw)
-        for r in parse_inventory(text, f):
+        data = decoded[f] if decoded is not None and f in decoded else _decode(text, str(f))
+        for r in _validate(data, text, str(f)):
             if r.key in origin:
                 raise InventoryError(f"{f}: resource {r.kind}/{r.name} is also defined in {origin[r.key]}")
             origin[r.key] = f
             resources.append(r)
     return DesiredState.of(resources, source=str(root), version=digest.hexdigest()[:12], loaded_at=time.time())
+
+
+def _read(f: Path) -> tuple[str, bytes]:
+    try:
+        raw = f.read_bytes()
+    except OSError as e:
+        raise InventoryError(f"{f}: cannot read: {e.strerror}") from None
+    try:
+        return raw.decode("utf-8"), raw
+    except UnicodeDecodeError as e:
+        raise InventoryError(f"{f}: not UTF-8 text (byte {e.start})") from None
+
+
+# YAML files at least this large are parsed in a worker process by load_inventory_while.
+PARALLEL_MIN_BYTES = 512 * 1024
+T = TypeVar("T")
+
+
+def _decode_file(path: str) -> Any:
+    return _decode(_read(Path(path))[0], path)
+
+
+def load_inventory_while(path: str | os.PathLike[str], work: Callable[[], T]) -> tuple[DesiredState, T]:
+    """Load an inventory and run *work* (typically observing the provider) at the same time.
+
+    PyYAML builds its objects in Python, so a large YAML inventory costs seconds of CPU. On a machine
+    with a spare core, files of at least PARALLEL_MIN_BYTES are parsed in a forked worker process
+    while *work* runs here; small files, JSON files and single-core machines load in line. Errors are
+    the same as :func:`load_inventory`'s, and an inventory error is raised before any error of *work*.
+    Call it only from a single-threaded process (the command line), as forking requires.
+    """
+    files = _files(Path(path))
+    big = [f for f in files if f.suffix != ".json" and f.stat().st_size >= PARALLEL_MIN_BYTES]
+    if not big or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        state = load_inventory(path)
+        return state, work()
+    decoded: dict[Path, Any] = {}
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as pool:
+        futures = {f: pool.submit(_decode_file, str(f)) for f in big}
+        try:
+            result, failure = work(), None
+        except Exception as e:  # report the inventory's own error first, as a sequential load would
+            result, failure = None, e
+        for f, fut in futures.items():
+            try:
+                decoded[f] = fut.result()
+            except InventoryError:
+                raise
+            except Exception:  # a broken worker: parse that file here instead
+                pass
+    state = load_inventory(path, decoded)
+    if failure is not None:
+        raise failure
+    return state, result  # type: ignore[return-value]
 
 
 def dump_inventory(resources: Iterable[Resource], path: str | os.PathLike[str]) -> None:
