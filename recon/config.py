@@ -18,7 +18,6 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recon.approvers import approver_named
@@ -27,7 +26,7 @@ from recon.core.policy import Alerts, Guards, Mode, Policy
 from recon.drivers.loop import Loop
 from recon.providers.base import Actuator, build_observer
 from recon.sources.callable import FileSource
-from recon.sources.inventory import describe_validation_error
+from recon.sources.inventory import describe_validation_error, read_yaml_file
 from recon.store.sqlite import StateStore
 
 
@@ -72,15 +71,7 @@ class LoopConfig(BaseModel):
 
 def load_loop_config(path: str | os.PathLike[str]) -> tuple[LoopConfig, Path]:
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read loop config: {e.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise ConfigError(f"{p}:{mark.line + 1 if mark else '?'}: malformed YAML: {getattr(e, 'problem', e)}") from None
+    data, text = read_yaml_file(p, "loop config", ConfigError)
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: a loop config is a mapping with provider, desired and guards")
     try:

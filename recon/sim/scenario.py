@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from recon.core.errors import ReconError
 from recon.core.policy import Alerts, Guards, Mode, Policy, Selector
 from recon.sim.distributions import Dist
-from recon.sources.inventory import describe_validation_error
+from recon.sources.inventory import describe_validation_error, read_yaml_file
 
 
 class ScenarioError(ReconError):
@@ -258,17 +258,7 @@ def load_scenario(path_or_dict: str | os.PathLike[str] | dict[str, Any] | Scenar
     else:
         p = Path(path_or_dict)
         name = str(p)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as e:
-            raise ScenarioError(f"{p}: cannot read scenario: {e.strerror or e}") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            mark, ctx = getattr(e, "problem_mark", None), getattr(e, "context_mark", None)
-            where = f"{p}:{mark.line + 1}" if mark else str(p)
-            since = f" ({e.context} at line {ctx.line + 1})" if ctx and getattr(e, "context", None) else ""  # type: ignore[attr-defined]
-            raise ScenarioError(f"{where}: malformed YAML: {getattr(e, 'problem', None) or e}{since}") from None
+        data, text = read_yaml_file(p, "scenario", ScenarioError)
         if data is None:
             raise ScenarioError(f"{p}: scenario file is empty")
         if not isinstance(data, dict):

@@ -107,6 +107,23 @@ def describe_validation_error(e: ValidationError, name: str, text: str | None,
     return "; ".join(msgs) + more
 
 
+def read_yaml_file(path: Path, what: str, error: type[ReconError] = ReconError) -> tuple[Any, str]:
+    """Read and parse a YAML file; return (data, text). Errors (raised as *error*) name the file,
+    the line, and what the file was meant to be (*what*: "loop config", "scenario", ...)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise error(f"{path}: cannot read {what}: {getattr(e, 'strerror', None) or e}") from None
+    try:
+        return yaml.safe_load(text), text  # small files: the pure loader words its errors best
+    except yaml.YAMLError as e:
+        mark, ctx = getattr(e, "problem_mark", None), getattr(e, "context_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        context = getattr(e, "context", None)
+        since = f" ({context} at line {ctx.line + 1})" if ctx and context else ""
+        raise error(f"{where}: malformed YAML: {getattr(e, 'problem', None) or e}{since}") from None
+
+
 def _decode(text: str, name: str) -> Any:
     """Parse inventory text (JSON or YAML) into plain data; errors name the file and line."""
     if not text.strip():
