@@ -64,6 +64,10 @@ class LoopConfig(BaseModel):
     interval: float = Field(60.0, gt=0)
     jitter: float = Field(0.1, ge=0, lt=1)
 
+    def state_path(self, base: Path) -> Path:
+        """Where this loop's state store lives: `state:` relative to the config, or .recon/<name>.db."""
+        return base / (self.state or f".recon/{self.name}.db")
+
     def policy(self) -> Policy:
         return Policy(mode=self.sync, owner_id=self.owner_id, guards=self.guards, alerts=self.alerts,
                       approval_ttl=self.approval_ttl)
@@ -94,7 +98,7 @@ def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None, **o
                               "enforce mode exists only for the simulation's writable providers")
         actuator = observer
     if store is None:
-        store = StateStore(base / (cfg.state or f".recon/{cfg.name}.db"))
+        store = StateStore(cfg.state_path(base))
     policy = cfg.policy()
     loop = Loop(
         name=cfg.name, source=FileSource(base / cfg.desired.path), observer=observer, policy=policy,

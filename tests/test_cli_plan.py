@@ -162,3 +162,97 @@ def test_schema_inventory_is_json_schema() -> None:
     s = json.loads(r.stdout)
     assert r.returncode == 0 and s["required"] == ["resources"]
     assert set(json.loads(recon("schema", "loop").stdout)["properties"]) >= {"provider", "desired", "guards"}
+
+
+def _copy_examples(examples: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    shutil.copytree(examples, tmp_path / "ex", ignore=shutil.ignore_patterns(".recon"))
+    return tmp_path / "ex"
+
+
+def test_pausing_by_loop_config_pauses_that_loop(examples: Path, tmp_path: Path) -> None:
+    ex = _copy_examples(examples, tmp_path)
+    loop = ex / "loop-snapshot.yaml"
+    # From another directory, as an on-call would: the config names the store the loop uses.
+    p = recon("pause", loop, "--reason", "bad rollout", cwd=tmp_path)
+    assert p.returncode == 0 and "example-dns" in p.stdout and str(ex / ".recon" / "example-dns.db") in p.stdout
+    r = recon("plan", loop, "--json", cwd=tmp_path)
+    assert r.returncode == 3 and json.loads(r.stdout)["guards"][0]["outcome"] == "pause"
+    assert recon("resume", loop, cwd=tmp_path).returncode == 0
+    assert recon("plan", loop, cwd=tmp_path).returncode == 2
+
+
+def test_store_commands_never_guess_a_store(tmp_path: Path) -> None:
+    for args in (["approvals"], ["approve", "abc"], ["pause", "dns"]):
+        r = recon(*args, cwd=tmp_path)
+        assert r.returncode == 1 and "pass --config LOOP.yaml, or --state FILE" in r.stderr, args
+    assert recon("pause", tmp_path / "nope.yaml").returncode == 1
+
+
+def test_the_printed_approval_command_works(examples: Path, tmp_path: Path) -> None:
+    import shlex
+
+    d = inv(tmp_path / "d.yaml", rs(2))
+    o = inv(tmp_path / "o.yaml", rs(20))
+    st = tmp_path / "s.db"
+    no_store = recon("plan", "--desired", d, "--observed", o)
+    assert no_store.returncode == 3 and "not filed: no state store" in no_store.stdout
+    args = ["--desired", d, "--observed", o, "--state", st]
+    line = next(x for x in recon("plan", *args).stdout.splitlines() if "approve with" in x)
+    cmd = shlex.split(line.split("`")[1])
+    assert cmd[:2] == ["recon", "approve"]
+    assert recon(*cmd[1:]).returncode == 0
+    assert recon("plan", *args).returncode == 2
+    ex = _copy_examples(examples, tmp_path)
+    cfg = ex / "loop-snapshot.yaml"
+    cfg.write_text(cfg.read_text().replace("max: 5", "max: 0"))
+    r = recon("plan", cfg)
+    line = next(x for x in r.stdout.splitlines() if "approve with" in x)
+    assert recon(*shlex.split(line.split("`")[1])[1:]).returncode == 0
+    assert recon("plan", cfg).returncode == 2
+
+
+def test_usage_errors_exit_1_not_2(tmp_path: Path) -> None:
+    for args in (["plan", "--bogus"], ["plan", "--max-deletes", "-1", "--desired", "x", "--observed", "x"],
+                 ["nosuchcommand"]):
+        r = recon(*args)
+        assert r.returncode == 1, (args, r.returncode, r.stderr)
+    assert recon("--help").returncode == 0 and recon("plan", "--help").returncode == 0
+
+
+def test_protect_needs_kind_and_name(examples: Path) -> None:
+    r = recon("plan", "--desired", examples / "desired.yaml", "--observed", examples / "observed.yaml",
+              "--protect", "legacy")
+    assert r.returncode == 1 and "give KIND/NAME" in r.stderr
+    r = recon("plan", "--desired", examples / "desired.yaml", "--observed", examples / "observed.yaml",
+              "--protect", "*/legacy", "--json")
+    assert [b["name"] for b in json.loads(r.stdout)["blocked"]] == ["legacy"]
+
+
+def test_guard_options_are_refused_with_a_loop_config(examples: Path, tmp_path: Path) -> None:
+    ex = _copy_examples(examples, tmp_path)
+    r = recon("plan", ex / "loop-snapshot.yaml", "--max-deletes", "1")
+    assert r.returncode == 1 and "--max-deletes" in r.stderr and "set guards in the loop config" in r.stderr
+
+
+def test_excluded_changes_are_not_pending(tmp_path: Path) -> None:
+    d = inv(tmp_path / "d.yaml", rs(2))
+    o = inv(tmp_path / "o.yaml", rs(2) + [{"kind": "A", "name": "prod-db", "spec": {}}])
+    r = recon("plan", "--desired", d, "--observed", o, "--protect", "A/prod-*", "--json")
+    out = json.loads(r.stdout)
+    assert r.returncode == 0 and out["in_sync"] and out["counts"]["delete"] == 1
+    assert out["pending"] == {"create": 0, "update": 0, "delete": 0}
+    human = recon("plan", "--desired", d, "--observed", o, "--protect", "A/prod-*")
+    assert "excluded: protected" in human.stdout and "in sync" in human.stdout
+
+
+def test_duplicate_keys_are_errors_not_silently_dropped_data(tmp_path: Path) -> None:
+    d = tmp_path / "d.yaml"
+    d.write_text("resources:\n  - {kind: A, name: a}\nresources: []\n")
+    r = recon("plan", "--desired", d, "--observed", d)
+    assert r.returncode == 1 and f"{d}:3: malformed YAML: duplicate key 'resources' (first at line 1)" in r.stderr
+    j = tmp_path / "d.json"
+    j.write_text('{"resources": [{"kind": "A", "name": "a", "name": "b"}]}')
+    r = recon("plan", "--desired", j, "--observed", d, "--json")
+    assert r.returncode == 1 and "duplicate key 'name'" in json.loads(r.stdout)["error"]

@@ -42,7 +42,16 @@ def decision_json(loop: str, mode: str, decision: Decision, record: CycleRecord)
 _OP_STYLE = {"create": "green", "update": "yellow", "delete": "red"}
 
 
-def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: int = 50) -> None:
+def _fates(decision: Decision) -> dict[tuple[str, str], str]:
+    fate = {c.key: "apply" for c in decision.batch}
+    fate.update({d.change.key: "deferred" for d in decision.deferred})
+    fate.update({b.change.key: f"{'excluded' if b.guard in ('ownership', 'protected') else 'blocked'}: {b.guard}"
+                 for b in decision.blocked})
+    return fate
+
+
+def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: int = 50,
+                   approve_hint: str | None = None) -> None:
     plan = decision.plan
     obs = "complete" if record.observation_complete else f"INCOMPLETE ({record.observation_reason})"
     out.print(f"[bold]loop[/] {loop}: desired {record.desired_count} from {record.desired_source}, "
@@ -53,11 +62,14 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
                   f"[red]{c['delete']} delete[/], {len(plan.unchanged)} unchanged")
         if plan.changes:
             t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-            for col in ("op", "kind", "name", "fields"):
+            for col in ("op", "kind", "name", "this cycle", "fields"):
                 t.add_column(col)
+            fates = _fates(decision)
             for ch in plan.changes[:limit]:
                 fields = "; ".join(f"{f.path}: {thaw(f.old)!r} → {thaw(f.new)!r}" for f in ch.fields)
-                t.add_row(f"[{_OP_STYLE[ch.op.value]}]{ch.op.value}[/]", ch.key[0], ch.key[1], fields)
+                fate = fates.get(ch.key, "")
+                t.add_row(f"[{_OP_STYLE[ch.op.value]}]{ch.op.value}[/]", ch.key[0], ch.key[1],
+                          fate if fate == "apply" else f"[dim]{fate}[/]", fields)
             out.print(t)
             if len(plan.changes) > limit:
                 out.print(f"… and {len(plan.changes) - limit} more (use --json for all)")
@@ -70,8 +82,9 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
     out.print(g)
     if decision.approval_request:
         r = decision.approval_request
-        out.print(f"[bold yellow]approval needed[/]: request {r.id} ({len(r.keys)} deletes, {r.guard}); "
-                  f"approve with `recon approve {r.id}`")
+        hint = (f"approve with `{approve_hint.format(id=r.id)}`" if approve_hint
+                else "not filed: no state store (pass --state FILE to file it for approval)")
+        out.print(f"[bold yellow]approval needed[/]: request {r.id} ({len(r.keys)} deletes, {r.guard}); {hint}")
     for a in decision.alerts:
         out.print(f"[bold red]ALERT[/] {a}")
     code = exit_code(decision)
@@ -80,7 +93,25 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
     out.print(f"result: {summary} (exit {code})")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ReconGroup(click.Group):
+    """A click group whose usage errors exit 1: exit 2 means "changes pending" to schedulers."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            err.print("aborted")
+            sys.exit(130)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(EXIT_ERROR)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=ReconGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="recon")
 def main() -> None:
     """recon: build, stress-test and audit reconciliation loops."""
@@ -101,8 +132,10 @@ def _policy_from_options(o: dict[str, Any]) -> Policy:
     if o["protect"]:
         sels = []
         for p in o["protect"]:
-            kind, _, name = p.partition("/")
-            sels.append({"kind": kind or "*", "name": name or "*"})
+            kind, slash, name = p.partition("/")
+            if not slash or not kind or not name:
+                fail(f"--protect {p!r}: give KIND/NAME (globs), e.g. 'A/legacy', '*/prod-*' or 'TXT/*'")
+            sels.append({"kind": kind, "name": name})
         g["protected"]["selectors"] = sels
     for name in o["disable"]:
         if name not in g:
@@ -131,8 +164,9 @@ def _guard_options(f: Any) -> Any:
 @click.argument("loop_config", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--desired", type=click.Path(path_type=Path), help="desired inventory file or folder")
 @click.option("--observed", type=click.Path(path_type=Path), help="observed inventory file (a snapshot)")
-@click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
-              help="state store for baselines and approvals (files approval requests)")
+@click.option("--state", type=click.Path(dir_okay=False, path_type=Path), envvar="RECON_STATE",
+              help="with --desired/--observed: state store for baselines, approvals and the kill switch "
+                   "(default $RECON_STATE; without one, approval requests are not filed)")
 @click.option("--loop", "loop_name", default="plan", show_default=True, help="loop name in the state store")
 @click.option("--json", "as_json", is_flag=True, help="print the decision as JSON")
 @_guard_options
@@ -149,19 +183,30 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
     from recon.sources.inventory import load_inventory_while
     from recon.store.sqlite import StateStore
 
+    def bail(msg: str) -> NoReturn:
+        if as_json:  # scripts reading stdout get a record of the failure too
+            click.echo(json.dumps({"exit_code": EXIT_ERROR, "error": msg}, indent=1))
+        fail(msg)
+
     try:
         if loop_config is not None:
             if desired or observed:
-                fail("give either LOOP.yaml or --desired/--observed, not both")
+                bail("give either LOOP.yaml or --desired/--observed, not both")
+            given = [k for k, v in opts.items() if v not in (None, (), "sync")]
+            if given:
+                bail(f"{loop_config}: guard options ({', '.join('--' + k.replace('_', '-') for k in given)}) "
+                     "apply to --desired/--observed plans; set guards in the loop config")
             from recon.config import build_loop, load_loop_config
 
             cfg, base = load_loop_config(loop_config)
             loop = build_loop(cfg, base)
             loop.actuator = None  # plan never writes, whatever the config's mode
+            hint = f"recon approve {{id}} --config {loop_config}"
         else:
             if desired is None or observed is None:
-                fail("give LOOP.yaml, or both --desired FILE and --observed FILE")
+                bail("give LOOP.yaml, or both --desired FILE and --observed FILE")
             store = StateStore(state) if state else StateStore(":memory:")
+            hint = f"recon approve {{id}} --state {state}" if state else None
             loop = Loop(name=loop_name, source=FileSource(desired), observer=SnapshotObserver(observed),
                         policy=_policy_from_options(opts), approver=StoreApprover(store),
                         kill_switch=lambda: store.kill_switch(loop_name), store=store)
@@ -171,16 +216,16 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
         o: Observation
         d, o = load_inventory_while(loop.source.path, loop.observer.observe)  # type: ignore[attr-defined]
     except ReconError as e:
-        fail(str(e))
+        bail(str(e))
     except OSError as e:
-        fail(f"{getattr(e, 'filename', '') or 'input'}: {e.strerror or e}")
+        bail(f"{getattr(e, 'filename', '') or 'input'}: {e.strerror or e}")
 
     record, _, decision = run_once(loop, time.time(), persist=False, desired=d, observation=o)
     code = exit_code(decision)
     if as_json:
         click.echo(json.dumps(decision_json(loop.name, "observe-only", decision, record), indent=1, default=str))
     else:
-        print_decision(loop.name, decision, record)
+        print_decision(loop.name, decision, record, approve_hint=hint)
     sys.exit(code)
 
 
@@ -250,26 +295,54 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
 
 # approvals and the kill switch ------------------------------------------------------------------
 
-def _store(path: Path | None) -> Any:
+def _resolve_store(state: Path | None, config: Path | None, must_exist: bool = True) -> tuple[Any, str | None]:
+    """The state store a command acts on, and the loop name when a loop config names it.
+
+    `--config LOOP.yaml` means the very store that loop uses (its `state:` key, by default
+    `.recon/<name>.db` beside the config); `--state FILE` (or $RECON_STATE) names a store directly.
+    Nothing is guessed: acting on the wrong store would look like success and change nothing.
+    """
+    from recon.config import load_loop_config
     from recon.store.sqlite import StateStore
 
-    p = path or Path(os.environ.get("RECON_STATE", ".recon/state.db"))
-    if not p.exists():
-        fail(f"{p}: no state store here; pass --state or set RECON_STATE")
-    return StateStore(p)
+    if state is not None and config is not None:
+        fail("give --config LOOP.yaml or --state FILE, not both")
+    name = None
+    if config is not None:
+        try:
+            cfg, base = load_loop_config(config)
+        except ReconError as e:
+            fail(str(e))
+        path, name = cfg.state_path(base), cfg.name
+    elif state is not None:
+        path = state
+    elif os.environ.get("RECON_STATE"):
+        path = Path(os.environ["RECON_STATE"])
+    else:
+        fail("which loop's state? pass --config LOOP.yaml, or --state FILE (or set RECON_STATE)")
+    if must_exist and not path.exists():
+        fail(f"{path}: no state store here (a loop creates it on its first plan or cycle)")
+    try:
+        return StateStore(path), name
+    except ReconError as e:
+        fail(str(e))
 
 
 _state_opt = click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
-                          help="state store (default $RECON_STATE or .recon/state.db)")
+                          help="state store file (default $RECON_STATE)")
+_config_opt = click.option("--config", "-c", "config", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                           help="the loop config whose state store to use")
 
 
 @main.command()
+@_config_opt
 @_state_opt
 @click.option("--loop", "loop_name", help="only this loop")
 @click.option("--json", "as_json", is_flag=True)
-def approvals(state: Path | None, loop_name: str | None, as_json: bool) -> None:
+def approvals(config: Path | None, state: Path | None, loop_name: str | None, as_json: bool) -> None:
     """List approval requests and their status."""
-    reqs = _store(state).requests(loop_name)
+    store, _ = _resolve_store(state, config)
+    reqs = store.requests(loop_name)
     if as_json:
         click.echo(json.dumps([{"id": r.request.id, "loop": r.request.loop, "status": r.status, "guard": r.request.guard,
                                 "reason": r.request.reason, "keys": [list(k) for k in r.request.keys],
@@ -286,57 +359,83 @@ def approvals(state: Path | None, loop_name: str | None, as_json: bool) -> None:
     out.print(t)
 
 
-def _decide(request_id: str, state: Path | None, granted: bool, by: str | None, ttl: float) -> None:
+def _decide(request_id: str, state: Path | None, config: Path | None, granted: bool, by: str | None,
+            ttl: float) -> None:
     import getpass
 
-    store = _store(state)
+    store, _ = _resolve_store(state, config)
+    earlier = next((r for r in store.requests() if r.request.id == request_id), None)
     try:
         a = store.decide(request_id, granted, by or getpass.getuser(), ttl)
     except ReconError as e:
         fail(str(e))
     word = "approved" if granted else "denied"
-    out.print(f"{word} {request_id} by {a.by}" + (f", valid for {ttl:g}s" if granted else ""))
+    was = ""
+    if earlier is not None and earlier.approval is not None:
+        was = f" (it was {earlier.status} by {earlier.approval.by})"
+    out.print(f"{word} {request_id} by {a.by}" + (f", valid for {ttl:g}s" if granted else "") + was)
 
 
 @main.command()
 @click.argument("request_id")
+@_config_opt
 @_state_opt
 @click.option("--by", help="who approves (default: your user name)")
-@click.option("--ttl", type=float, default=3600.0, show_default=True, help="seconds the approval stays valid")
-def approve(request_id: str, state: Path | None, by: str | None, ttl: float) -> None:
-    """Approve a held delete set. The approval covers exactly that set of keys."""
-    _decide(request_id, state, True, by, ttl)
+@click.option("--ttl", type=click.FloatRange(min=1), default=3600.0, show_default=True,
+              help="seconds the approval stays valid")
+def approve(request_id: str, config: Path | None, state: Path | None, by: str | None, ttl: float) -> None:
+    """Approve a held delete set. The approval covers exactly that set of keys (and what remains of it)."""
+    _decide(request_id, state, config, True, by, ttl)
 
 
 @main.command()
 @click.argument("request_id")
+@_config_opt
 @_state_opt
 @click.option("--by", help="who denies (default: your user name)")
-def deny(request_id: str, state: Path | None, by: str | None) -> None:
+def deny(request_id: str, config: Path | None, state: Path | None, by: str | None) -> None:
     """Deny a held delete set."""
-    _decide(request_id, state, False, by, 3600.0)
+    _decide(request_id, state, config, False, by, 3600.0)
+
+
+def _switch_target(target: str, state: Path | None) -> tuple[Any, str]:
+    """TARGET is a loop config file (its own store and name) or a loop name (with --state)."""
+    p = Path(target)
+    if p.suffix in (".yaml", ".yml") or p.is_file():
+        if not p.is_file():
+            fail(f"{p}: no such loop config")
+        store, name = _resolve_store(state, p, must_exist=False)
+        assert name is not None
+        return store, name
+    store, _ = _resolve_store(state, None, must_exist=False)
+    return store, target
 
 
 @main.command()
-@click.argument("loop_name")
+@click.argument("target", metavar="LOOP")
 @_state_opt
 @click.option("--reason", default="", help="why (recorded)")
-def pause(loop_name: str, state: Path | None, reason: str) -> None:
-    """Engage the kill switch for LOOP_NAME (or `*` for every loop): cycles do nothing until resumed."""
-    from recon.store.sqlite import StateStore
+def pause(target: str, state: Path | None, reason: str) -> None:
+    """Engage the kill switch: cycles of LOOP do nothing until resumed.
 
-    p = state or Path(os.environ.get("RECON_STATE", ".recon/state.db"))
-    StateStore(p).set_kill_switch(loop_name, True, reason)
-    out.print(f"kill switch engaged for {loop_name}")
+    LOOP is a loop config (LOOP.yaml: its own state store) or a loop name with --state;
+    the name `*` pauses every loop sharing that store.
+    """
+    import getpass
+
+    store, name = _switch_target(target, state)
+    store.set_kill_switch(name, True, reason, getpass.getuser())
+    out.print(f"kill switch engaged for {name} in {store.path}")
 
 
 @main.command()
-@click.argument("loop_name")
+@click.argument("target", metavar="LOOP")
 @_state_opt
-def resume(loop_name: str, state: Path | None) -> None:
-    """Release the kill switch for LOOP_NAME."""
-    _store(state).set_kill_switch(loop_name, False)
-    out.print(f"kill switch released for {loop_name}")
+def resume(target: str, state: Path | None) -> None:
+    """Release the kill switch of LOOP (a loop config, or a loop name with --state)."""
+    store, name = _switch_target(target, state)
+    store.set_kill_switch(name, False)
+    out.print(f"kill switch released for {name} in {store.path}")
 
 
 # schema -------------------------------------------------------------------------------------------

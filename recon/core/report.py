@@ -28,13 +28,22 @@ def change_dict(c: Change) -> dict[str, Any]:
 
 
 def decision_dict(decision: Decision, record: CycleRecord) -> dict[str, Any]:
-    """Counts, guard verdicts and every change with what became of it, as JSON-ready data."""
+    """Counts, guard verdicts and every change with what became of it, as JSON-ready data.
+
+    ``counts`` is the raw diff; ``pending`` what the loop would apply now or after deferral."""
     plan = decision.plan
     req = decision.approval_request
+    code = exit_code(decision)
+    pending = {"create": 0, "update": 0, "delete": 0}
+    for c in list(decision.batch) + [d.change for d in decision.deferred]:
+        pending[c.op.value] += 1
     return {
-        "exit_code": exit_code(decision),
-        "in_sync": bool(plan and plan.in_sync) and not decision.blocks,
+        "exit_code": code,
+        # In sync: nothing the loop would do, now or later, and no guard in the way. Changes to
+        # resources excluded by ownership or protection are not the loop's to make.
+        "in_sync": code == EXIT_IN_SYNC,
         "counts": plan.counts() if plan else {"create": 0, "update": 0, "delete": 0},
+        "pending": pending,
         "unchanged": len(plan.unchanged) if plan else 0,
         "desired": {"count": record.desired_count, "source": record.desired_source, "version": record.desired_version},
         "observation": {"count": record.observed_count, "complete": record.observation_complete,

@@ -25,8 +25,42 @@ from recon.core.model import DesiredState, Resource, freeze
 SUFFIXES = (".yaml", ".yml", ".json")
 # libyaml's safe loader and dumper when PyYAML was built with it: same documents, several times faster
 # on large inventories (benchmarks/dns_plan_bench.py); the pure-Python ones otherwise.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _strict(base: type) -> type:
+    """A safe loader that refuses duplicate mapping keys.
+
+    YAML parsers keep the last of two equal keys. In a desired state that silently drops data: a
+    merge slip that leaves two `resources:` lists would load only the second, which is exactly the
+    partial desired state recon exists to catch.
+    """
+
+    class StrictLoader(base):  # type: ignore[misc, valid-type]
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+            first: dict[str, int] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    line = key_node.start_mark.line + 1
+                    if key_node.value in first:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"duplicate key {key_node.value!r} (first at line {first[key_node.value]})",
+                            key_node.start_mark)
+                    first[key_node.value] = line
+            return super().construct_mapping(node, deep)
+
+    return StrictLoader
+
+
+_Loader = _strict(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+StrictSafeLoader = _strict(yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
 
 
 class InventoryError(ReconError):
@@ -115,7 +149,8 @@ def read_yaml_file(path: Path, what: str, error: type[ReconError] = ReconError) 
     except (OSError, UnicodeDecodeError) as e:
         raise error(f"{path}: cannot read {what}: {getattr(e, 'strerror', None) or e}") from None
     try:
-        return yaml.safe_load(text), text  # small files: the pure loader words its errors best
+        # Small files: the pure loader words its errors best.
+        return yaml.load(text, Loader=StrictSafeLoader), text
     except yaml.YAMLError as e:
         mark, ctx = getattr(e, "problem_mark", None), getattr(e, "context_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -130,7 +165,7 @@ def _decode(text: str, name: str) -> Any:
         raise InventoryError(f"{name}: file is empty; write `resources: []` for an empty state")
     is_json = name.endswith(".json") or text.lstrip().startswith("{")
     try:
-        return json.loads(text) if is_json else yaml.load(text, Loader=_Loader)
+        return json.loads(text, object_pairs_hook=_json_pairs) if is_json else yaml.load(text, Loader=_Loader)
     except json.JSONDecodeError as e:
         raise InventoryError(f"{name}:{e.lineno}: malformed JSON: {e.msg} (column {e.colno})") from None
     except yaml.YAMLError as e:
@@ -138,6 +173,8 @@ def _decode(text: str, name: str) -> Any:
         where = f"{name}:{mark.line + 1}" if mark else name
         problem = getattr(e, "problem", None) or str(e)
         raise InventoryError(f"{where}: malformed YAML: {problem}") from None
+    except ValueError as e:  # a duplicate key in JSON
+        raise InventoryError(f"{name}: malformed JSON: {e}") from None
 
 
 def parse_inventory(text: str, path: str | os.PathLike[str] = "<inline>") -> list[Resource]:
