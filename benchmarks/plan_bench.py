@@ -1,4 +1,4 @@
-"""recon's diff against a bare dict/set difference over the same data, at 1k to 1M resources.
+"""recon's diff against a bare one-pass dict diff over the same data, at 1k to 1M resources.
 
 Prints, per size, the best-of-N time of each and their ratio (target: under 2 at every size), and
 the cost per resource so linear growth is visible. Both sides see the same resources; 1% of them are
@@ -31,10 +31,17 @@ def make(n: int) -> tuple[dict, dict, dict, dict]:
     return desired, observed, d_res, o_res
 
 
-def bare(d: dict, o: dict) -> tuple[set, set, set]:
-    to_create = d.keys() - o.keys()
-    to_delete = o.keys() - d.keys()
-    to_update = {k for k in d.keys() & o.keys() if d[k] != o[k]}
+def bare(d: dict, o: dict) -> tuple[list, list, list]:
+    """The fastest plain diff we know: one pass over desired, one over observed, no objects."""
+    to_create, to_update = [], []
+    get = o.get
+    for k, v in d.items():
+        w = get(k)
+        if w is None:
+            to_create.append(k)
+        elif w != v:
+            to_update.append(k)
+    to_delete = [k for k in o if k not in d] if len(o) > len(d) - len(to_create) else []
     return to_create, to_update, to_delete
 
 

@@ -45,10 +45,18 @@ class Resource:
     name: str
     spec: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     owner: str | None = None
+    # The dict behind the read-only spec, for comparisons: comparing two mapping proxies costs two
+    # extra dispatches, and the diff compares every resource every cycle.
+    _raw: dict[str, Any] = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
-        if not isinstance(self.spec, MappingProxyType):
-            object.__setattr__(self, "spec", freeze(self.spec))
+        spec = self.spec
+        if isinstance(spec, MappingProxyType):
+            raw = dict(spec)
+        else:
+            raw = {str(k): freeze(v) for k, v in spec.items()}
+            object.__setattr__(self, "spec", MappingProxyType(raw))
+        object.__setattr__(self, "_raw", raw)
 
     @property
     def key(self) -> Key:
@@ -57,11 +65,11 @@ class Resource:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Resource):
             return NotImplemented
-        return (
+        return self is other or (
             self.name == other.name
             and self.kind == other.kind
             and self.owner == other.owner
-            and self.spec == other.spec
+            and self._raw == other._raw
         )
 
     def __hash__(self) -> int:

@@ -94,12 +94,13 @@ def diff(desired: Mapping[Key, Resource], observed: Mapping[Key, Resource],
     updates: list[Change] = []
     unchanged: list[Key] = []
     obs_get = observed.get
+    same = unchanged.append
     for k, d in desired.items():
         o = obs_get(k)
         if o is None:
             creates.append(Change(Op.CREATE, k, d, None))
-        elif d.spec == o.spec and d.owner == o.owner:
-            unchanged.append(k)
+        elif d is o or (d.owner == o.owner and d._raw == o._raw):
+            same(k)
         else:
             ds, os_ = normalize(d.kind, d.spec), normalize(o.kind, o.spec)
             if ds == os_ and d.owner == o.owner:
@@ -113,10 +114,11 @@ def diff(desired: Mapping[Key, Resource], observed: Mapping[Key, Resource],
         deletes = [Change(Op.DELETE, k, None, o) for k, o in observed.items() if k not in desired]
     else:
         deletes = []
+    # Changes are few and sorted for a stable order; unchanged keys keep the desired state's own
+    # (deterministic) order, since sorting every key would make the common case O(n log n).
     creates.sort(key=_by_key)
     updates.sort(key=_by_key)
     deletes.sort(key=_by_key)
-    unchanged.sort()
     return Plan(tuple(creates), tuple(updates), tuple(deletes), tuple(unchanged))
 
 
