@@ -29,7 +29,7 @@
 loop_config = "../examples/loop-snapshot.yaml"  # the loop to audit
 out_dir = "../out/audit"  # where audit.json is written
 history_url = ""  # SQLAlchemy URL of the history store, no password in it; empty: SQLite beside the loop config
-alert_deletes = 10  # alert when the plan wants at least this many deletes
+alert_deletes = 10  # alert when the loop would make at least this many deletes
 alert_changes = 50  # alert when at least this many changes are pending
 alert_drift_runs = 3  # alert when drift is found in this many audits in a row
 

@@ -142,7 +142,7 @@ def test_watch_stops_cleanly_on_sigterm_and_serves_metrics(tmp_path: Path, examp
     finally:
         p.kill()
     assert p.returncode == 0, err
-    assert "cycle 1:" in out and "would create 1 update 1 delete 1; guards tripped: ownership" in out
+    assert "cycle 1:" in out and "would create 1 update 1 delete 1; guards tripped: none; excluded: 1 by ownership" in out
     events = (tmp_path / "ex" / ".recon" / "example-dns.events.jsonl").read_text().splitlines()
     assert len(events) >= 1
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 _OPS = (("to_create", "create", "tab:green"), ("to_update", "update", "tab:orange"),
         ("to_delete", "delete", "tab:red"))
@@ -80,8 +81,9 @@ def plot_convergence(result: Any) -> Figure:
     bottom.step(by_time["time"], by_time["wrongful_deletes"], where="post", label="wrongful deletes (cumulative)",
                 color="tab:purple", ls=":")
     bottom.set_ylabel("resources")
-    # Counts cannot go negative; keep a visible band when nothing ever went out of line.
+    # Counts cannot go negative and are whole; keep a visible band when nothing went out of line.
     bottom.set_ylim(bottom=0, top=max(1.0, bottom.get_ylim()[1]))
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
     bottom.set_xlabel("simulated time (s)")
     bottom.grid(alpha=0.3)
     bottom.legend(fontsize=7, loc="best")
@@ -102,6 +104,11 @@ def plot_dwell(result: Any) -> Figure:
         ax.axvline(mean, color="black", ls="--", label=f"mean {mean:.1f}s")
         ax.axvline(p95, color="tab:red", ls=":", label=f"p95 {p95:.1f}s")
         ax.legend()
+    else:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, "no drift episodes in this run\n(the scenario has no drift, or nothing drifted)",
+                ha="center", va="center", transform=ax.transAxes, fontsize=10, color="dimgray")
     unhealed = int(drift["dwell"].isna().sum()) if len(drift) else 0
     note = f"{dwell.size} healed, {unhealed} still drifted at the end"
     ax.set_title(note, fontsize=9)

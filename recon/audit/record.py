@@ -62,7 +62,7 @@ def _plan_part(decision: Decision, record: Any) -> dict[str, Any]:
 def _alerts(decision: Decision | None, counts: dict[str, int], streak: int, t: Thresholds) -> list[str]:
     out = list(decision.alerts) if decision else []
     if t.deletes is not None and counts["delete"] >= t.deletes:
-        out.append(f"deletes: the plan wants {counts['delete']} deletes (threshold {t.deletes})")
+        out.append(f"deletes: the loop would make {counts['delete']} deletes (threshold {t.deletes})")
     total = sum(counts.values())
     if t.changes is not None and total >= t.changes:
         out.append(f"changes: {total} changes pending (threshold {t.changes})")
@@ -98,7 +98,8 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
         data["exit_code"], data["error"] = exit_code(decision), None
     except Exception as e:  # any failure of config, source or provider is a failed audit, exit 1
         data.update({"exit_code": EXIT_ERROR, "error": str(e) or type(e).__name__, "changes": [], "guards": [],
-                     "counts": {"create": 0, "update": 0, "delete": 0}, "unchanged": 0})
+                     "counts": {"create": 0, "update": 0, "delete": 0},
+                     "pending": {"create": 0, "update": 0, "delete": 0}, "unchanged": 0})
     data["status"] = STATUS[data["exit_code"]]
     data["thresholds"] = {"deletes": thresholds.deletes, "changes": thresholds.changes,
                           "drift_runs": thresholds.drift_runs}
@@ -109,7 +110,7 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
         history = HistoryStore.for_config(history_url, base)
         try:
             before = history.runs(data["loop"])
-            counts = data["counts"]
+            counts = data["pending"]  # what the loop would do; excluded changes are not its to make
             if data["exit_code"] == EXIT_ERROR:
                 streak = drift_streak(before)  # a failed run neither extends nor breaks a streak
             else:
@@ -132,7 +133,7 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
 
 
 def _history_row(data: dict[str, Any], started: float, finished: float) -> dict[str, Any]:
-    c = data["counts"]
+    c = data["pending"]
     obs = data.get("observation") or {}
     return {
         "loop": data["loop"], "started_at": started, "finished_at": finished, "exit_code": data["exit_code"],

@@ -282,15 +282,27 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
         if r.paused:
             out.print(f"cycle {r.cycle}: paused (kill switch)")
             return
-        tripped = ", ".join(r.guards_tripped) or "none"
-        out.print(f"cycle {r.cycle}: desired {r.desired_count} observed {r.observed_count} "
-                  f"would create {r.would_create} update {r.would_update} delete {r.would_delete}; "
-                  f"guards tripped: {tripped}" + (f"; errors: {'; '.join(r.errors)}" if r.errors else ""))
+        if r.observed_count is None:
+            out.print(f"cycle {r.cycle}: [red]{'; '.join(r.errors) or 'observation failed'}[/]; no changes proposed")
+            return
+        acting = [v.guard for v in r.verdicts if v.outcome.blocks or v.outcome.value == "defer"]
+        excluded = [v for v in r.verdicts if v.outcome.value == "exclude"]
+        line = (f"cycle {r.cycle}: desired {r.desired_count} observed {r.observed_count}; would create "
+                f"{r.would_create} update {r.would_update} delete {r.would_delete}; "
+                f"guards tripped: {', '.join(acting) or 'none'}")
+        if excluded:
+            line += "; excluded: " + ", ".join(f"{len(v.keys)} by {v.guard}" for v in excluded)
+        if r.errors:
+            line += f"; [red]errors: {'; '.join(r.errors)}[/]"
+        out.print(line)
 
     driver = RealtimeDriver(loop, interval or cfg.interval, cfg.jitter if jitter is None else jitter,
                             events=log, metrics=metrics, on_record=show)
     out.print(f"watching {cfg.name} (observe-only) every {driver.interval:g}s; event log {log.path}")
-    driver.run(max_cycles=max_cycles)
+    records = driver.run(max_cycles=max_cycles)
+    failed = [r for r in records if not r.paused and r.observed_count is None]
+    if records and len(failed) == len(records):
+        fail(f"loop {cfg.name}: every one of {len(records)} cycles failed to observe; last: {failed[-1].errors[0]}")
 
 
 # approvals and the kill switch ------------------------------------------------------------------

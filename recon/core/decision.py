@@ -260,7 +260,11 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy, approval: Appro
         if md.max_fraction is not None and ctx.observed_count >= md.fraction_min_observed and n > md.max_fraction * ctx.observed_count:
             over.append(f"{n} deletes > {md.max_fraction:.0%} of {ctx.observed_count} observed")
         if not over:
-            v.append(Verdict("max_deletes", Outcome.ALLOW, f"{n} deletes within caps"))
+            caps = [f"cap {md.max}"] if md.max is not None else []
+            if md.max_fraction is not None:
+                caps.append(f"{md.max_fraction:.0%} of observed" if ctx.observed_count >= md.fraction_min_observed
+                            else f"the {md.max_fraction:.0%} fraction applies from {md.fraction_min_observed} observed")
+            v.append(Verdict("max_deletes", Outcome.ALLOW, f"{n} deletes within {', '.join(caps) or 'no caps'}"))
         else:
             reason = "; ".join(over)
             if md.action == "abort":

@@ -16,13 +16,13 @@ pytestmark = pytest.mark.slow
 
 def test_audit_writes_notebook_html_and_record_and_keeps_history(loop_dir: Path, tmp_path: Path) -> None:
     cfg = loop_dir / "loop-snapshot.yaml"
-    first = recon("audit", cfg, "--out", tmp_path / "run1", "--alert-deletes", "2", cwd=tmp_path)
+    first = recon("audit", cfg, "--out", tmp_path / "run1", "--alert-deletes", "1", cwd=tmp_path)
     assert first.code == 2, first.stdout + first.stderr
     assert "changes pending" in first.stdout and "ALERT deletes" in first.stdout
     out = tmp_path / "run1"
     data = json.loads((out / "audit.json").read_text())
     assert data["exit_code"] == 2 and data["counts"] == {"create": 1, "update": 1, "delete": 2}
-    assert data["thresholds"]["deletes"] == 2
+    assert data["thresholds"]["deletes"] == 1
 
     nb = nbformat.read(out / "audit.ipynb", as_version=4)
     tags = [c.metadata.get("tags", []) for c in nb.cells]

@@ -19,7 +19,9 @@ def test_snapshot_loop_audit_records_the_plan_and_never_writes(loop_dir: Path, t
     assert data["counts"] == {"create": 1, "update": 1, "delete": 2} and data["unchanged"] == 3
     assert {(b["kind"], b["name"], b["guard"]) for b in data["blocked"]} == {("TXT", "hand-made", "ownership")}
     assert [g["name"] for g in data["guards"]][:3] == ["kill_switch", "desired_error", "empty_desired"]
-    assert data["history"]["runs"] == 1 and data["trend"][0]["drift"] == 4
+    # The trend counts what the loop would do: the hand-made record is excluded, not pending.
+    assert data["pending"] == {"create": 1, "update": 1, "delete": 1}
+    assert data["history"]["runs"] == 1 and data["trend"][0]["drift"] == 3
     assert (loop_dir / "observed.yaml").read_bytes() == observed
 
     changes = changes_frame(data)
@@ -50,10 +52,14 @@ def test_a_broken_desired_file_is_a_failed_audit_naming_the_file(loop_dir: Path,
 
 def test_alerts_follow_the_thresholds_and_the_drift_streak(loop_dir: Path, tmp_path: Path) -> None:
     cfg = loop_dir / "loop-snapshot.yaml"
-    t = Thresholds(deletes=2, changes=4, drift_runs=2)
+    t = Thresholds(deletes=1, changes=3, drift_runs=2)
     first = audit_loop(cfg, tmp_path / "1", thresholds=t)
-    assert first.data["alerts"] == ["deletes: the plan wants 2 deletes (threshold 2)",
-                                    "changes: 4 changes pending (threshold 4)"]
+    assert first.data["alerts"] == ["deletes: the loop would make 1 deletes (threshold 1)",
+                                    "changes: 3 changes pending (threshold 3)"]
+    # Excluded changes (the unowned record) never raise an alert on their own.
+    other = f"sqlite:///{tmp_path / 'other-history.db'}"
+    assert audit_loop(cfg, tmp_path / "1b", other, Thresholds(deletes=2, changes=4, drift_runs=None)).data[
+        "alerts"] == []
     second = audit_loop(cfg, tmp_path / "2", thresholds=Thresholds(None, None, 2))
     assert second.data["alerts"] == ["drift_runs: drift found in 2 runs in a row (threshold 2)"]
     assert [r["id"] for r in second.data["trend"]] == [1, 2]
