@@ -18,13 +18,13 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from recon.approvers import approver_named
 from recon.core.errors import ReconError
 from recon.core.policy import Alerts, Guards, Mode, Policy
 from recon.drivers.loop import Loop
-from recon.providers.base import Actuator, build_observer
+from recon.providers.base import Actuator, ProviderError, build_observer
 from recon.sources.callable import FileSource
 from recon.sources.inventory import describe_validation_error, read_yaml_file
 from recon.store.sqlite import StateStore
@@ -64,6 +64,8 @@ class LoopConfig(BaseModel):
     interval: float = Field(60.0, gt=0)
     jitter: float = Field(0.1, ge=0, lt=1)
 
+    _origin: Path | None = PrivateAttr(None)
+
     def state_path(self, base: Path) -> Path:
         """Where this loop's state store lives: `state:` relative to the config, or .recon/<name>.db."""
         return base / (self.state or f".recon/{self.name}.db")
@@ -84,13 +86,17 @@ def load_loop_config(path: str | os.PathLike[str]) -> tuple[LoopConfig, Path]:
         raise ConfigError(describe_validation_error(e, str(p), text)) from None
     if cfg.name is None:
         cfg = cfg.model_copy(update={"name": p.stem})
+    cfg._origin = p
     return cfg, p.parent.resolve()
 
 
 def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None, **overrides: Any) -> Loop:
     """Build the loop a config describes. Real providers yield an observe-only loop, always."""
     assert cfg.name is not None
-    observer = build_observer(cfg.provider.model_dump(), base)
+    try:
+        observer = build_observer(cfg.provider.model_dump(), base)
+    except ProviderError as e:  # name the config the settings came from
+        raise ConfigError(f"{cfg._origin}: {e}" if cfg._origin else str(e)) from None
     actuator = None
     if cfg.mode == "enforce":
         if not isinstance(observer, Actuator):
