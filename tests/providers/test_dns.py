@@ -145,7 +145,8 @@ def test_server_down_is_an_error_and_watch_records_incomplete_observation(tmp_pa
     assert run.code == 1 and f"port {port}: cannot connect" in run.stderr
     w = recon("watch", loop, "--interval", "0.05", "--max-cycles", "2", "--events", tmp_path / "ev.jsonl",
               cwd=tmp_path)
-    assert w.code == 0
+    # Each cycle is recorded; a watch in which no cycle could observe anything exits 1 for the scheduler.
+    assert w.code == 1 and "every one of 2 cycles failed to observe" in w.stderr
     events = [json.loads(line) for line in (tmp_path / "ev.jsonl").read_text().splitlines()]
     assert len(events) == 2
     text = json.dumps(events)
