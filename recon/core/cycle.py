@@ -175,9 +175,11 @@ def run_cycle(loop: str, policy: Policy, state: LoopState, now: float, *, observ
     else:
         desired = loaded
     if desired is not None and policy.owner_id is not None:
+        # The loop stamps its marker on what it will create; rebuild only when something lacks it.
         owner = policy.owner_id
-        desired = replace(desired, resources=MappingProxyType(
-            {k: r.with_owner(owner) for k, r in desired.resources.items()}))
+        if any(r.owner != owner for r in desired.resources.values()):
+            desired = replace(desired, resources=MappingProxyType(
+                {k: r.with_owner(owner) for k, r in desired.resources.items()}))
 
     observed = yield Observe()
     errors: list[str] = []
