@@ -265,6 +265,7 @@ def load_scenario(path_or_dict: str | os.PathLike[str] | dict[str, Any] | Scenar
             raise ScenarioError(f"{p}:1: a scenario is a mapping (name, duration, world, loop, ...), "
                                 f"got {type(data).__name__}")
     items = list(overrides.items()) if isinstance(overrides, dict) else None
+    applied: dict[tuple[str, ...], str] = {}
     for item in (overrides if items is None else [f"{k}={v}" if isinstance(v, str) else (k, v) for k, v in items]):
         if isinstance(item, tuple):
             path, value = item[0].split("."), item[1]
@@ -273,13 +274,14 @@ def load_scenario(path_or_dict: str | os.PathLike[str] | dict[str, Any] | Scenar
             path, value = _parse_override(item)
             label = item
         apply_override(data, path, value, label)
+        applied[tuple(path)] = f"--set {label}"
     try:
         _check_loop_entries(data)
         return Scenario.model_validate(data)
     except _EntryError as e:
-        raise _error(e.error, name, text, e.prefix) from None
+        raise _error(e.error, name, text, e.prefix, applied) from None
     except ValidationError as e:
-        raise _error(e, name, text) from None
+        raise _error(e, name, text, (), applied) from None
 
 
 class _EntryError(Exception):
@@ -304,8 +306,9 @@ def _check_loop_entries(data: dict[str, Any]) -> None:
                 raise _EntryError(e, ("loops", i)) from None
 
 
-def _error(e: ValidationError, name: str, text: str | None, prefix: tuple[Any, ...] = ()) -> ScenarioError:
-    return ScenarioError(describe_validation_error(e, name, text, prefix))
+def _error(e: ValidationError, name: str, text: str | None, prefix: tuple[Any, ...] = (),
+           overrides: dict[tuple[str, ...], str] | None = None) -> ScenarioError:
+    return ScenarioError(describe_validation_error(e, name, text, prefix, overrides))
 
 
 def _deep_copy(value: Any) -> Any:

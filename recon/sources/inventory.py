@@ -128,14 +128,23 @@ def line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | N
 
 
 def describe_validation_error(e: ValidationError, name: str, text: str | None,
-                              prefix: tuple[Any, ...] = ()) -> str:
-    """Pydantic's errors as `file:line: field a.b.c: message`, lines found in the YAML source."""
+                              prefix: tuple[Any, ...] = (),
+                              overrides: Mapping[tuple[str, ...], str] | None = None) -> str:
+    """Pydantic's errors as `file:line: field a.b.c: message`, lines found in the YAML source.
+
+    A field under a path set on the command line (*overrides*: dotted path parts → the option as
+    typed) is blamed on that option instead of on a line of the file."""
     lines = yaml_lines(text) if text is not None else {}
     msgs = []
     for err in e.errors()[:5]:
         loc = prefix + tuple(err["loc"])
-        line = line_for(lines, loc) if lines else None
         field = ".".join(str(x) for x in loc) or "(top level)"
+        parts = tuple(str(x) for x in loc)
+        option = next((o for path, o in (overrides or {}).items() if parts[:len(path)] == path), None)
+        if option is not None:
+            msgs.append(f"{option}: field {field}: {err['msg']}")
+            continue
+        line = line_for(lines, loc) if lines else None
         msgs.append(f"{name}:{line or '?'}: field {field}: {err['msg']}")
     more = f" (and {e.error_count() - 5} more)" if e.error_count() > 5 else ""
     return "; ".join(msgs) + more

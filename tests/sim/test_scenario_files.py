@@ -103,3 +103,12 @@ def test_overrides_reach_nested_fields_and_list_items(scenarios: Path) -> None:
     assert off.loop.guards.empty_desired.enabled is False
     with pytest.raises(ScenarioError, match="not an index"):
         load_scenario(scenarios / "scoped-loops.yaml", ["loops.9.period=30"])
+
+
+def test_a_bad_override_is_blamed_on_the_option_not_the_file() -> None:
+    from recon.sim import ScenarioError, load_scenario
+
+    with pytest.raises(ScenarioError, match=r"^--set loop\.guards\.empty_desird=false: field loop\.guards\.empty_desird"):
+        load_scenario(ROOT / "scenarios" / "empty-config.yaml", ["loop.guards.empty_desird=false"])
+    with pytest.raises(ScenarioError, match=r"^--set loop\.guards\.max_deletes\.max=-1: .*greater than or equal to 0"):
+        load_scenario(ROOT / "scenarios" / "empty-config.yaml", ["loop.guards.max_deletes.max=-1"])
