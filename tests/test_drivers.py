@@ -155,3 +155,38 @@ def test_paused_loop_records_pause_in_metrics() -> None:
     metrics.observe(rec)
     assert rec.paused and world.writes == 0
     assert 'recon_paused{loop="p"} 1.0' in generate_latest(metrics.registry).decode()
+
+
+def test_watch_survives_a_locked_state_store_and_keeps_bounded_history(tmp_path: Path) -> None:
+    from recon.core.errors import ReconError
+
+    class Flaky(StateStore):
+        calls = 0
+
+        def load_state(self, loop: str):  # type: ignore[no-untyped-def]
+            Flaky.calls += 1
+            if Flaky.calls == 2:
+                raise ReconError(f"{self.path}: state store error: database is locked")
+            return super().load_state(loop)
+
+    errors: list[str] = []
+    world = MemoryProvider(res(2))
+    loop = Loop("w", CallableSource(lambda: res(2)), world, store=Flaky(tmp_path / "s.db"))
+    driver = RealtimeDriver(loop, interval=0.001, jitter=0, keep=3, on_error=lambda e: errors.append(str(e)))
+    records = driver.run(max_cycles=6, install_signals=False)
+    assert driver.cycles == 6 and driver.failed == 1 and "database is locked" in errors[0]
+    assert len(records) == 3 and records[-1].cycle == 5, "five cycles ran; only the last three are kept"
+
+
+def test_pending_count_counts_unanswered_requests(tmp_path: Path) -> None:
+    from recon.core.approval import ApprovalRequest
+
+    s = StateStore(tmp_path / "s.db")
+    a = ApprovalRequest.make("dns", [("A", "x")], "max_deletes", "r", 0)
+    b = ApprovalRequest.make("dns", [("A", "y")], "max_deletes", "r", 0)
+    s.file_request(a)
+    s.file_request(b)
+    s.file_request(ApprovalRequest.make("other", [("A", "x")], "max_deletes", "r", 0))
+    assert s.pending_count("dns") == 2
+    s.decide(a.id, True, "alice")
+    assert s.pending_count("dns") == 1

@@ -296,13 +296,16 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
             line += f"; [red]errors: {'; '.join(r.errors)}[/]"
         out.print(line)
 
+    def show_error(e: Exception) -> None:
+        out.print(f"cycle {driver.cycles}: [red]{e}[/]; nothing done this cycle")
+
     driver = RealtimeDriver(loop, interval or cfg.interval, cfg.jitter if jitter is None else jitter,
-                            events=log, metrics=metrics, on_record=show)
+                            events=log, metrics=metrics, on_record=show, on_error=show_error)
     out.print(f"watching {cfg.name} (observe-only) every {driver.interval:g}s; event log {log.path}")
     records = driver.run(max_cycles=max_cycles)
-    failed = [r for r in records if not r.paused and r.observed_count is None]
-    if records and len(failed) == len(records):
-        fail(f"loop {cfg.name}: every one of {len(records)} cycles failed to observe; last: {failed[-1].errors[0]}")
+    if driver.cycles and driver.failed == driver.cycles:
+        last = driver.errors[-1] if driver.errors else (records[-1].errors[0] if records and records[-1].errors else "")
+        fail(f"loop {cfg.name}: every one of {driver.cycles} cycles failed to observe; last: {last}")
 
 
 # approvals and the kill switch ------------------------------------------------------------------
@@ -371,14 +374,22 @@ def approvals(config: Path | None, state: Path | None, loop_name: str | None, as
     out.print(t)
 
 
-def _decide(request_id: str, state: Path | None, config: Path | None, granted: bool, by: str | None,
-            ttl: float) -> None:
+def _user() -> str:
+    """Who is acting: the login name, or the numeric uid where the container has no passwd entry."""
     import getpass
 
+    try:
+        return getpass.getuser()
+    except Exception:
+        return f"uid:{os.getuid()}"
+
+
+def _decide(request_id: str, state: Path | None, config: Path | None, granted: bool, by: str | None,
+            ttl: float) -> None:
     store, _ = _resolve_store(state, config)
     earlier = next((r for r in store.requests() if r.request.id == request_id), None)
     try:
-        a = store.decide(request_id, granted, by or getpass.getuser(), ttl)
+        a = store.decide(request_id, granted, by or _user(), ttl)
     except ReconError as e:
         fail(str(e))
     word = "approved" if granted else "denied"
@@ -427,16 +438,15 @@ def _switch_target(target: str, state: Path | None) -> tuple[Any, str]:
 @click.argument("target", metavar="LOOP")
 @_state_opt
 @click.option("--reason", default="", help="why (recorded)")
-def pause(target: str, state: Path | None, reason: str) -> None:
+@click.option("--by", help="who pauses (default: your user name)")
+def pause(target: str, state: Path | None, reason: str, by: str | None) -> None:
     """Engage the kill switch: cycles of LOOP do nothing until resumed.
 
     LOOP is a loop config (LOOP.yaml: its own state store) or a loop name with --state;
     the name `*` pauses every loop sharing that store.
     """
-    import getpass
-
     store, name = _switch_target(target, state)
-    store.set_kill_switch(name, True, reason, getpass.getuser())
+    store.set_kill_switch(name, True, reason, by or _user())
     out.print(f"kill switch engaged for {name} in {store.path}")
 
 

@@ -162,6 +162,13 @@ class StateStore:
             out.append(PendingRequest(req, appr, r[7]))
         return out
 
+    def pending_count(self, loop: str, now: float | None = None) -> int:
+        """Requests of *loop* nobody has answered yet (cheap enough to ask every cycle)."""
+        with self._tx() as db:
+            return int(db.execute("SELECT COUNT(*) FROM approval_requests r LEFT JOIN approvals a "
+                                  "ON a.request_id = r.id WHERE r.loop = ? AND a.request_id IS NULL",
+                                  (loop,)).fetchone()[0])
+
     # kill switch -------------------------------------------------------------------------------
     def set_kill_switch(self, loop: str, engaged: bool, reason: str = "", by: str = "") -> None:
         with self._tx() as db:
