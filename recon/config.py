@@ -57,7 +57,7 @@ class LoopConfig(BaseModel):
     owner_id: str | None = None
     guards: Guards = Guards()
     alerts: Alerts = Alerts()
-    approval_ttl: float = 3600.0
+    approval_ttl: float = Field(3600.0, gt=0, description="seconds an approval stays valid")
     approver: Literal["store", "deny-all", "approve-all"] = "store"
     state: str | None = Field(None, description="SQLite state store; default .recon/<name>.db beside the config")
     events: str | None = Field(None, description="JSONL event log for watch; default .recon/<name>.events.jsonl")
@@ -95,8 +95,9 @@ def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None, **o
     assert cfg.name is not None
     try:
         observer = build_observer(cfg.provider.model_dump(), base)
-    except ProviderError as e:  # name the config the settings came from
-        raise ConfigError(f"{cfg._origin}: {e}" if cfg._origin else str(e)) from None
+    except Exception as e:  # name the config the settings came from, whatever the provider raised
+        msg = str(e) if isinstance(e, ProviderError) else f"provider {cfg.provider.type}: {type(e).__name__}: {e}"
+        raise ConfigError(f"{cfg._origin}: {msg}" if cfg._origin else msg) from None
     actuator = None
     if cfg.mode == "enforce":
         if not isinstance(observer, Actuator):

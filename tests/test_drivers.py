@@ -190,3 +190,21 @@ def test_pending_count_counts_unanswered_requests(tmp_path: Path) -> None:
     assert s.pending_count("dns") == 2
     s.decide(a.id, True, "alice")
     assert s.pending_count("dns") == 1
+
+
+def test_a_normaliser_learned_while_observing_applies_from_the_first_cycle() -> None:
+    from recon.core.normalize import Normalizer
+
+    class LearnsItsZone(MemoryProvider):
+        normalizer = None
+
+        def observe(self):  # type: ignore[no-untyped-def]
+            # Like Route53: the zone's origin (and so the canonical form of names) is known only now.
+            self.normalizer = Normalizer(hooks={"CNAME": lambda s: {**s, "values": tuple(
+                v if v.endswith(".") else v + ".example.test." for v in s["values"])}})
+            return super().observe()
+
+    world = LearnsItsZone([Resource("CNAME", "docs", {"values": ["web.example.test."]})])
+    loop = Loop("z", CallableSource(lambda: [Resource("CNAME", "docs", {"values": ["web"]})]), world)
+    rec, _, _ = run_once(loop, 0.0)
+    assert rec.to_update == 0 and rec.unchanged == 1

@@ -180,6 +180,7 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
     from recon.providers.snapshot import SnapshotObserver
     from recon.approvers import StoreApprover
     from recon.sources.callable import FileSource
+    from recon.providers.base import observe_checked
     from recon.sources.inventory import load_inventory_while
     from recon.store.sqlite import StateStore
 
@@ -214,7 +215,8 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
         # A large YAML inventory is parsed on the other core while the provider is observed.
         d: DesiredState
         o: Observation
-        d, o = load_inventory_while(loop.source.path, loop.observer.observe)  # type: ignore[attr-defined]
+        observer = loop.observer
+        d, o = load_inventory_while(loop.source.path, lambda: observe_checked(observer))  # type: ignore[attr-defined]
     except ReconError as e:
         bail(str(e))
     except OSError as e:
@@ -237,17 +239,22 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
 def snapshot(loop_config: Path, out_path: Path) -> None:
     """Write the observed state of a loop's provider as an inventory file. Never writes to the provider."""
     from recon.config import build_loop, load_loop_config
+    from recon.providers.base import observe_checked
     from recon.sources.inventory import dump_inventory
+    from recon.store.sqlite import StateStore
 
     try:
         cfg, base = load_loop_config(loop_config)
-        loop = build_loop(cfg, base)
-        obs = loop.observer.observe()
+        loop = build_loop(cfg, base, store=StateStore(":memory:"))  # a snapshot keeps no loop state
+        obs = observe_checked(loop.observer)
     except ReconError as e:
         fail(str(e))
     if not obs.complete:
         fail(f"{loop.observer.name}: observation incomplete ({obs.reason}); refusing to write a partial snapshot")
-    dump_inventory(obs.resources.values(), out_path)
+    try:
+        dump_inventory(obs.resources.values(), out_path)
+    except OSError as e:
+        fail(f"{out_path}: cannot write the snapshot: {e.strerror or e}")
     out.print(f"wrote {len(obs)} resources from {loop.observer.name} to {out_path}")
 
 

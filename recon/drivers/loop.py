@@ -20,7 +20,7 @@ from recon.core.errors import ObserveOnlyViolation
 from recon.core.model import DesiredState, Observation
 from recon.core.normalize import Normalizer
 from recon.core.policy import Policy
-from recon.providers.base import Actuator, Observer, normalizer_of
+from recon.providers.base import Actuator, Observer, ObserverNormalizer
 from recon.sources.callable import Source
 from recon.store.sqlite import StateStore
 
@@ -115,7 +115,7 @@ def run_once(loop: Loop, now: float, *, clock: Callable[[], float] | None = None
     state = loop.load_state()
     start = clock() if clock else None
     gen = run_cycle(loop.name, loop.policy, state, now, observe_only=loop.observe_only,
-                    normalize=loop.normalizer or normalizer_of(loop.observer))
+                    normalize=loop.normalizer or ObserverNormalizer(loop.observer))
     record, new_state, decision = drive(gen, handler_for(loop, now, desired, observation))
     if clock is not None and start is not None:
         record = replace(record, duration=clock() - start)

@@ -27,7 +27,7 @@ import simpy
 from recon.core.cycle import Apply, CycleRecord, Delete, Effect, LoadDesired, Observe, WriteResult, run_cycle
 from recon.core.decision import Decision
 from recon.drivers.loop import Loop, handler_for
-from recon.providers.base import normalizer_of
+from recon.providers.base import ObserverNormalizer
 
 OnRecord = Callable[[CycleRecord, Decision], Any]
 
@@ -46,7 +46,7 @@ class SimDriver:
             raise ValueError("a jittered driver needs an rng (numpy Generator)")
         self.env, self.loop, self.period, self.jitter = env, loop, period, jitter
         self.rng, self.on_record, self.min_gap = rng, on_record, min_gap
-        self.normalize = loop.normalizer or normalizer_of(loop.observer)
+        self.normalize = loop.normalizer or ObserverNormalizer(loop.observer)
         self.cycles = 0
         self._wake: simpy.Event | None = None
         self._pending = False

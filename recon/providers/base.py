@@ -44,9 +44,31 @@ class UnknownProvider(ProviderError):
     pass
 
 
+def observe_checked(observer: Observer) -> Observation:
+    """``observer.observe()``, with an unexpected exception (a bug or an SDK's own error) turned into
+    a ProviderError naming the provider, so that a command reports it instead of a traceback."""
+    try:
+        return observer.observe()
+    except ReconError:
+        raise
+    except Exception as e:
+        raise ProviderError(f"{getattr(observer, 'name', type(observer).__name__)}: {type(e).__name__}: {e}") from e
+
+
 def normalizer_of(observer: object) -> Normalizer:
     """The normaliser a provider declares for its kinds, or the default one."""
     return getattr(observer, "normalizer", None) or DEFAULT
+
+
+class ObserverNormalizer:
+    """The observer's normaliser, looked up at each use: some providers (Route53) learn theirs,
+    e.g. the zone's origin, only while observing, after a cycle has started."""
+
+    def __init__(self, observer: object) -> None:
+        self.observer = observer
+
+    def __call__(self, kind: str, spec: Any) -> Any:
+        return normalizer_of(self.observer)(kind, spec)
 
 
 Factory = Callable[..., Any]

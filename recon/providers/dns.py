@@ -11,6 +11,8 @@ list. This module sends AXFR queries only: it has no update, notify or write pat
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
+
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -27,7 +29,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.tsig
 import dns.xfr
-from pydantic import Field
+from pydantic import Field, IPvAnyAddress
 
 from recon.core.model import Observation, Resource
 from recon.core.normalize import Normalizer
@@ -41,7 +43,9 @@ _IGNORED = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "
 
 class DnsSettings(ProviderSettings):
     zone: str = Field(min_length=1, description="zone to observe, e.g. example.test")
-    server: str = Field("127.0.0.1", description="address of a server that allows AXFR of the zone")
+    server: IPvAnyAddress = Field(IPv4Address("127.0.0.1"),
+                                  description="IP address of a server that allows AXFR of the zone "
+                                              "(an address: names are not resolved)")
     port: int = Field(53, ge=1, le=65535)
     timeout: float = Field(10.0, gt=0, description="seconds to wait for each transfer message")
     lifetime: float = Field(120.0, gt=0, description="seconds the whole transfer may take")
@@ -126,7 +130,7 @@ class DnsObserver:
         started = False
         reason: str | None = None
         try:
-            for msg in dns.query.xfr(s.server, origin, port=s.port, timeout=s.timeout, lifetime=s.lifetime,
+            for msg in dns.query.xfr(str(s.server), origin, port=s.port, timeout=s.timeout, lifetime=s.lifetime,
                                      relativize=False, keyring=self._keyring, keyname=self._keyname):
                 started = True
                 for rrset in msg.answer:
