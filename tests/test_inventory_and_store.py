@@ -119,3 +119,10 @@ def test_an_inventory_error_wins_over_the_works_error_on_the_worker_path(tmp_pat
     _big_inventory(good, 12000)
     with pytest.raises(ConnectionError, match="connection refused"):
         load_inventory_while(good, observe)
+
+
+def test_a_yaml_flow_mapping_is_yaml_and_json_content_in_a_yaml_file_loads(tmp_path: Path) -> None:
+    (tmp_path / "flow.yaml").write_text("{resources: [{kind: A, name: a}]}\n")
+    (tmp_path / "json.yaml").write_text('{"resources": [{"kind": "A", "name": "b"}]}\n')
+    assert list(load_inventory(tmp_path / "flow.yaml").resources) == [("A", "a")]
+    assert list(load_inventory(tmp_path / "json.yaml").resources) == [("A", "b")]

@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from recon.core.errors import ReconError
+from recon.providers.settings import SECRET_WORDS
 
 
 class HistoryError(ReconError):
@@ -92,9 +93,13 @@ def parse_history_url(url: str) -> URL:
         # Not echoed: a mangled URL may still hold a password.
         raise HistoryError("history store: the URL given (--history or RECON_AUDIT_HISTORY) is not a SQLAlchemy "
                            "URL, e.g. sqlite:////path/history.db or postgresql+psycopg://user@host/db") from None
-    if u.password is not None:
-        raise HistoryError(f"history store {u.render_as_string(hide_password=True)}: the URL carries a password; "
-                           "give it to the driver through its environment or files (PGPASSWORD, ~/.pgpass) instead")
+    secret_query = [k for k in u.query if any(w in k.lower() for w in SECRET_WORDS)]
+    if u.password is not None or secret_query:
+        # Neither the password nor the query is shown: render without them.
+        shown = u.set(password=None, query={}).render_as_string(hide_password=True)
+        where = "a password" if u.password is not None else f"a secret in its query ({', '.join(secret_query)})"
+        raise HistoryError(f"history store {shown}: the URL carries {where}; give it to the driver through "
+                           "its environment or files (PGPASSWORD, ~/.pgpass) instead")
     return u
 
 

@@ -73,9 +73,6 @@ class Decision:
         """A guard blocks or holds something the plan wants (exit code 3)."""
         return any(v.outcome.blocks for v in self.verdicts)
 
-    def delete_keys_held(self) -> tuple[Key, ...]:
-        return self.approval_request.keys if self.approval_request else ()
-
 
 def paused_decision() -> Decision:
     return Decision(None, (Verdict("kill_switch", Outcome.PAUSE, "kill switch engaged: the cycle does nothing"),),

@@ -51,5 +51,4 @@ class Normalizer:
         return MappingProxyType(out)
 
 
-IDENTITY = Normalizer(unordered=frozenset())
 DEFAULT = Normalizer()

@@ -21,7 +21,7 @@ from recon.providers.base import ProviderError
 M = TypeVar("M", bound=BaseModel)
 
 # Keys that would put a credential into the config text itself; refused with a pointer to *_env / *_file.
-_SECRET_WORDS = ("password", "secret", "token", "access_key", "secret_key", "session_token", "passwd")
+SECRET_WORDS = ("password", "secret", "token", "access_key", "secret_key", "session_token", "passwd")
 
 
 class ProviderSettings(BaseModel):
@@ -34,7 +34,7 @@ def parse_settings(model: type[M], settings: Mapping[str, Any], provider: str) -
     """Validate *settings* for *provider*; refuse inline credentials; errors name the field."""
     for key in settings:
         low = str(key).lower()
-        if any(w in low for w in _SECRET_WORDS) and not (low.endswith("_env") or low.endswith("_file")):
+        if any(w in low for w in SECRET_WORDS) and not (low.endswith("_env") or low.endswith("_file")):
             raise ProviderError(
                 f"provider {provider}: field {key!r} would put a credential in the config text; "
                 f"name an environment variable ({key}_env: VAR) or a file ({key}_file: PATH) instead")

@@ -71,17 +71,6 @@ class TxtRegistry:
                 out += re.escape(piece)
         return re.compile(out + r"\Z")
 
-    def marker_name(self, kind: str, name: str) -> str:
-        """The relative name of the marker for record (*kind*, *name*)."""
-        t = self.config.template.replace("{type}", kind.lower())
-        if name == "@":
-            apex = re.sub(r"\.?\{name\}\.?", ".", t).strip(".")
-            return apex or "@"
-        return t.replace("{name}", name)
-
-    def marker_text(self, owner: str) -> str:
-        return f"heritage={self.config.heritage},{self.config.owner_key}={owner}"
-
     def owner_in(self, values: Iterable[str]) -> tuple[bool, str | None]:
         """Whether TXT *values* form a marker of this heritage, and the owner they name."""
         owner: str | None = None

@@ -172,7 +172,8 @@ def _decode(text: str, name: str) -> Any:
     """Parse inventory text (JSON or YAML) into plain data; errors name the file and line."""
     if not text.strip():
         raise InventoryError(f"{name}: file is empty; write `resources: []` for an empty state")
-    is_json = name.endswith(".json") or text.lstrip().startswith("{")
+    # By suffix only: YAML reads JSON too, and a YAML flow mapping also starts with "{".
+    is_json = name.endswith(".json")
     try:
         return json.loads(text, object_pairs_hook=_json_pairs) if is_json else yaml.load(text, Loader=_Loader)
     except json.JSONDecodeError as e:

@@ -62,13 +62,7 @@ def verdict_banner(verdicts: Sequence[Verdict], headline: str = "") -> str:
 
 
 def figure_png(fig: Any) -> bytes:
-    """Render a matplotlib figure to PNG bytes and close it, leaving no pyplot state behind."""
+    """Render a matplotlib figure to PNG bytes (figures here are built without pyplot, so there is nothing to close)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    try:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-    except Exception:  # a Figure made without pyplot is not registered; nothing to close
-        pass
     return buf.getvalue()

@@ -77,3 +77,14 @@ def test_history_url_from_the_environment(loop_dir: Path, tmp_path: Path, monkey
     bad = audit_loop(loop_dir / "loop-snapshot.yaml", tmp_path / "out2")
     assert bad.exit_code == 1 and "carries a password" in bad.data["error"]
     assert "canary-pw" not in (tmp_path / "out2" / "audit.json").read_text()
+
+
+def test_a_secret_in_the_history_urls_query_is_refused_and_not_shown() -> None:
+    import pytest
+
+    from recon.audit.history import HistoryError, parse_history_url
+
+    with pytest.raises(HistoryError, match=r"secret in its query \(password\)") as e:
+        parse_history_url("postgresql+psycopg://audit@db.internal/hist?password=canary-s3cret")
+    assert "canary-s3cret" not in str(e.value)
+    assert parse_history_url("postgresql+psycopg://audit@db.internal/hist?sslmode=require").query == {"sslmode": "require"}
