@@ -45,6 +45,24 @@ def _client(service: str, s: AwsSettings) -> Any:
     return boto3.session.Session().client(service, region_name=region, endpoint_url=s.endpoint_url, config=cfg)
 
 
+class _ClientOnce:
+    """One boto3 client per observer, built on first use: a new session each cycle costs a tenth of a
+    second or more and walks the credential chain again. A bad endpoint or region is a ProviderError."""
+
+    name: str
+    settings: AwsSettings
+    _service: str
+    _client_obj: Any = None
+
+    def _api(self) -> Any:
+        if self._client_obj is None:
+            try:
+                self._client_obj = _client(self._service, self.settings)
+            except Exception as e:
+                raise ProviderError(f"{self.name}: cannot set up the {self._service} client: {_describe(e)}") from None
+        return self._client_obj
+
+
 def _describe(e: BaseException) -> str:
     """An AWS failure in one line: the error code and message, never request headers or keys."""
     from botocore.exceptions import ClientError, NoCredentialsError
@@ -96,13 +114,14 @@ def _peer(r: Mapping[str, Any]) -> str:
     return r.get("CidrIpv4") or r.get("CidrIpv6") or r.get("PrefixListId") or ref.get("GroupId") or "?"
 
 
-class SecurityGroupObserver:
+class SecurityGroupObserver(_ClientOnce):
     """Lists the ingress and egress rules of one security group.
 
     A rule is ``kind: ingress|egress``, ``name: <protocol>:<ports>:<peer>`` (``tcp:22:10.0.0.0/8``,
     ``all:all:0.0.0.0/0``), ``spec: {description, tags}``; its owner is the ``owner_tag`` tag.
     """
 
+    _service = "ec2"
     normalizer = Normalizer(unordered=frozenset(), defaults={"*": {"description": None, "tags": {}}})
 
     def __init__(self, settings: SecurityGroupSettings) -> None:
@@ -115,7 +134,7 @@ class SecurityGroupObserver:
 
     def observe(self) -> Observation:
         s = self.settings
-        ec2 = _client("ec2", s)
+        ec2 = self._api()
         try:
             ec2.describe_security_groups(GroupIds=[s.group_id])
         except Exception as e:
@@ -146,13 +165,15 @@ class Route53Settings(AwsSettings):
     registry: RegistryConfig = RegistryConfig()
 
 
-class Route53Observer:
+class Route53Observer(_ClientOnce):
     """Lists the record sets of one hosted zone, like the dns provider lists a zone.
 
     ``kind`` is the type, ``name`` is relative to the zone (``@`` for the apex; ``name#set-id`` for
     records with a SetIdentifier), ``spec`` is ``{ttl, values}`` or ``{alias}`` plus any routing
     fields. The SOA and the apex NS (owned by Route53) and the TXT ownership markers are left out.
     """
+
+    _service = "route53"
 
     def __init__(self, settings: Route53Settings) -> None:
         self.settings = settings
@@ -207,7 +228,7 @@ class Route53Observer:
 
     def observe(self) -> Observation:
         s = self.settings
-        r53 = _client("route53", s)
+        r53 = self._api()
         zone = self._zone_name(r53)
         sets, reason = collect(_pages(r53, "list_resource_record_sets", s.page_size, HostedZoneId=s.hosted_zone_id),
                                "ResourceRecordSets", f"{self.name}: ListResourceRecordSets")
