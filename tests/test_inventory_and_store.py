@@ -126,3 +126,25 @@ def test_a_yaml_flow_mapping_is_yaml_and_json_content_in_a_yaml_file_loads(tmp_p
     (tmp_path / "json.yaml").write_text('{"resources": [{"kind": "A", "name": "b"}]}\n')
     assert list(load_inventory(tmp_path / "flow.yaml").resources) == [("A", "a")]
     assert list(load_inventory(tmp_path / "json.yaml").resources) == [("A", "b")]
+
+
+def test_file_source_reparses_only_when_the_inventory_changed(tmp_path: Path, monkeypatch) -> None:
+    from recon.sources import FileSource
+    from recon.sources import callable as src
+
+    f = tmp_path / "d.yaml"
+    f.write_text("resources:\n  - {kind: A, name: a}\n")
+    calls = []
+    real = src.load_inventory
+    monkeypatch.setattr(src, "load_inventory", lambda p: calls.append(p) or real(p))
+    s = FileSource(f)
+    first, second = s.load(), s.load()
+    assert len(calls) == 1 and dict(first.resources) == dict(second.resources)
+    f.write_text("resources:\n  - {kind: A, name: b}\n")
+    assert list(s.load().resources) == [("A", "b")] and len(calls) == 2
+    f.write_text("resources: [\n")
+    with pytest.raises(InventoryError, match="malformed YAML"):
+        s.load()
+    (tmp_path / "d.yaml").unlink()
+    with pytest.raises(InventoryError, match="no such file"):
+        s.load()

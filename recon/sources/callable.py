@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
+from dataclasses import replace
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from recon.core.model import DesiredState, Resource
-from recon.sources.inventory import load_inventory
+from recon.sources.inventory import fingerprint, load_inventory
 
 
 @runtime_checkable
@@ -17,13 +19,22 @@ class Source(Protocol):
 
 
 class FileSource:
-    """Loads an inventory file or folder on every call."""
+    """Loads an inventory file or folder on every call; an unchanged one is not parsed again.
+
+    Reading and hashing the bytes is cheap; parsing a large YAML inventory is not (seconds for tens
+    of thousands of resources), and a watch loads it every cycle."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._last: tuple[str, DesiredState] | None = None
 
     def load(self) -> DesiredState:
-        return load_inventory(self.path)
+        fp = fingerprint(self.path)
+        if self._last is not None and self._last[0] == fp:
+            return replace(self._last[1], loaded_at=time.time())
+        state = load_inventory(self.path)
+        self._last = (fp, state)
+        return state
 
 
 class CallableSource:

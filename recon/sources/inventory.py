@@ -278,6 +278,18 @@ def load_inventory(path: str | os.PathLike[str], decoded: Mapping[Path, Any] | N
     return DesiredState.of(resources, source=str(root), version=digest.hexdigest()[:12], loaded_at=time.time())
 
 
+def fingerprint(path: str | os.PathLike[str]) -> str:
+    """A digest of an inventory's file names and bytes: equal fingerprints, equal desired states."""
+    h = hashlib.sha256()
+    for f in _files(Path(path)):
+        try:
+            raw = f.read_bytes()
+        except OSError as e:
+            raise InventoryError(f"{f}: cannot read: {e.strerror}") from None
+        h.update(str(f).encode() + b"\0" + len(raw).to_bytes(8, "big") + raw)
+    return h.hexdigest()
+
+
 def _read(f: Path) -> tuple[str, bytes]:
     try:
         raw = f.read_bytes()
