@@ -75,7 +75,7 @@ class LoopMetrics:
         if rec.failed:
             self.changes.labels(loop, "any", "failed").inc(rec.failed)
         for v in rec.verdicts:
-            if v.outcome.value not in ("allow", "disabled"):
+            if v.outcome.tripped:
                 self.trips.labels(loop, v.guard, v.outcome.value).inc()
         if rec.observation_complete is not None:
             self.complete.labels(loop).set(1 if rec.observation_complete else 0)

@@ -18,6 +18,7 @@ from typing import Any
 
 from recon.audit.history import HistoryError, HistoryRun, HistoryStore
 from recon.audit.trend import drift_streak
+from recon.core.policy import Outcome
 from recon.core.decision import Decision
 from recon.core.report import EXIT_BLOCKED, EXIT_ERROR, EXIT_IN_SYNC, EXIT_PENDING, decision_dict
 from recon.core.report import exit_code
@@ -140,6 +141,6 @@ def _history_row(data: dict[str, Any], started: float, finished: float) -> dict[
         "status": data["status"], "creates": c["create"], "updates": c["update"], "deletes": c["delete"],
         "unchanged": data["unchanged"], "desired_count": (data.get("desired") or {}).get("count"),
         "observed_count": obs.get("count"), "observation_complete": obs.get("complete"),
-        "guards_tripped": [g["name"] for g in data["guards"] if g["outcome"] not in ("allow", "disabled")],
+        "guards_tripped": [g["name"] for g in data["guards"] if Outcome(g["outcome"]).tripped],
         "alerts": data["alerts"], "error": data["error"],
     }

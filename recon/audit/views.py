@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from recon.core.policy import Outcome
+
 
 def _fields_text(change: dict[str, Any]) -> str:
     return "; ".join(f"{f['path']}: {f['old']!r} → {f['new']!r}" for f in change.get("fields", ()))
@@ -44,7 +46,7 @@ def summary_markdown(data: dict[str, Any]) -> str:
         lines.append(f"Desired {data['desired']['count']} resources, observed {obs.get('count')} ({complete}). "
                      f"The loop would create {c['create']}, update {c['update']} and delete {c['delete']}; "
                      f"{data['unchanged']} are in sync.")
-        tripped = [g["name"] for g in data["guards"] if g["outcome"] not in ("allow", "disabled")]
+        tripped = [g["name"] for g in data["guards"] if Outcome(g["outcome"]).tripped]
         lines.append("")
         lines.append(f"Guards tripped: {', '.join(tripped)}." if tripped else "No guard tripped.")
     for a in data.get("alerts", ()):

@@ -23,7 +23,7 @@ from recon.core.decision import Decision
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Observation, thaw
 from recon.core.policy import Guards, Mode, Policy
-from recon.core.report import EXIT_BLOCKED, EXIT_ERROR, EXIT_IN_SYNC, EXIT_PENDING, decision_dict, exit_code
+from recon.core.report import EXIT_ERROR, decision_dict, exit_code
 
 
 out = Console(highlight=False, soft_wrap=True)

@@ -131,7 +131,7 @@ class CycleRecord:
 
     @property
     def guards_tripped(self) -> tuple[str, ...]:
-        return tuple(v.guard for v in self.verdicts if v.outcome not in (Outcome.ALLOW, Outcome.DISABLED))
+        return tuple(v.guard for v in self.verdicts if v.outcome.tripped)
 
     def to_dict(self) -> dict[str, Any]:
         d = {f: getattr(self, f) for f in self.__dataclass_fields__ if f not in ("verdicts", "deleted_keys")}

@@ -66,7 +66,7 @@ class Decision:
 
     @property
     def tripped(self) -> tuple[Verdict, ...]:
-        return tuple(v for v in self.verdicts if v.outcome not in (Outcome.ALLOW, Outcome.DISABLED))
+        return tuple(v for v in self.verdicts if v.outcome.tripped)
 
     @property
     def blocks(self) -> bool:

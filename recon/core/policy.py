@@ -33,6 +33,11 @@ class Outcome(str, Enum):
     DISABLED = "disabled"
 
     @property
+    def tripped(self) -> bool:
+        """The guard did something (anything but allow, or being switched off)."""
+        return self not in (Outcome.ALLOW, Outcome.DISABLED)
+
+    @property
     def blocks(self) -> bool:
         """Whether this outcome stops changes the plan wants (exit code 3 territory)."""
         return self in (Outcome.PAUSE, Outcome.ABORT, Outcome.HOLD, Outcome.SUPPRESS_DELETES)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from recon.core.cycle import CycleRecord
 from recon.core.decision import Decision
-from recon.core.policy import GUARD_ORDER, Outcome
+from recon.core.policy import GUARD_ORDER
 from recon.sim.world import World
 
 CYCLE_COLUMNS = (
@@ -48,7 +48,7 @@ class Recorder:
     def cycle(self, r: CycleRecord, d: Decision) -> None:
         tripped = r.guards_tripped
         for v in r.verdicts:
-            if v.outcome not in (Outcome.ALLOW, Outcome.DISABLED):
+            if v.outcome.tripped:
                 self.guard_trips[v.guard] = self.guard_trips.get(v.guard, 0) + 1
                 self.event("guard_trip", loop=r.loop, cycle=r.cycle, guard=v.guard, outcome=v.outcome.value,
                            reason=v.reason)

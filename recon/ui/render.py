@@ -50,7 +50,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]], css_class: str =
 
 def verdict_banner(verdicts: Sequence[Verdict], headline: str = "") -> str:
     """Every guard verdict with its outcome and reason; tripped guards first catch the eye by colour."""
-    tripped = [v for v in verdicts if v.outcome not in (Outcome.ALLOW, Outcome.DISABLED)]
+    tripped = [v for v in verdicts if v.outcome.tripped]
     state = (f"{len(tripped)} guard{'s' if len(tripped) != 1 else ''} tripped: "
              + ", ".join(f"{v.guard} ({v.outcome.value})" for v in tripped)) if tripped else "no guard tripped"
     colour = "#cf222e" if any(v.outcome.blocks for v in tripped) else ("#9a6700" if tripped else "#1a7f37")

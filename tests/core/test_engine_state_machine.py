@@ -9,7 +9,6 @@ every fault and checks that the loop converges within ceil(changes / cap) + 1 cy
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st

@@ -54,6 +54,7 @@ def test_sweep_writes_every_output_and_the_same_root_reproduces_it(tiny, tmp_pat
     assert r2.exit_code == 0, r2.output
     assert _bytes(tmp_path / "a") == _bytes(tmp_path / "b")
     r3 = _sweep(tmp_path / "c", *tiny, extra=("--seed", "12"))
+    assert r3.exit_code == 0, r3.output
     assert (tmp_path / "c" / "sweep.csv").read_bytes() != (tmp_path / "a" / "sweep.csv").read_bytes()
 
 
