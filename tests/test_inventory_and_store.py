@@ -148,3 +148,17 @@ def test_file_source_reparses_only_when_the_inventory_changed(tmp_path: Path, mo
     (tmp_path / "d.yaml").unlink()
     with pytest.raises(InventoryError, match="no such file"):
         s.load()
+
+
+def test_atomic_writes_leave_the_old_file_when_writing_fails(tmp_path: Path) -> None:
+    from recon.sources.atomic import atomic_path, write_text_atomic
+
+    target = tmp_path / "out.yaml"
+    write_text_atomic(target, "old\n")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half a fi")
+            raise RuntimeError("disk full")
+    assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["out.yaml"]
+    write_text_atomic(target, "new\n")
+    assert target.read_text() == "new\n"

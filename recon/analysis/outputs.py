@@ -8,15 +8,15 @@ This module writes those three files and nothing else.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from recon.sources.atomic import atomic_path
+
 
 def _replace(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        write(tmp)
 
 
 def write_outputs(result: Any, out_dir: Path) -> dict[str, Path]:

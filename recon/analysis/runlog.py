@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from recon.analysis.grid import encode_value
 from recon.core.errors import ReconError
+from recon.sources.atomic import write_text_atomic
 
 MANIFEST, RUNS = "sweep.json", "sweep.csv"
 FORMAT = 1
@@ -85,12 +86,6 @@ def _csv_line(cells: Sequence[str]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow(cells)
     return buf.getvalue()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def read_root(out_dir: Path) -> int | None:
@@ -155,7 +150,7 @@ class RunLog:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         mpath, rpath = self.out_dir / MANIFEST, self.out_dir / RUNS
         if not mpath.exists():
-            _write_atomic(mpath, json.dumps(self.manifest, indent=1, sort_keys=True) + "\n")
+            write_text_atomic(mpath, json.dumps(self.manifest, indent=1, sort_keys=True) + "\n")
         if rpath.exists() and self._torn_at is not None:
             with open(rpath, "r+b") as fh:
                 fh.truncate(self._torn_at)
@@ -218,7 +213,7 @@ class RunLog:
         self.begin()
         self.close()
         if self.out_dir is not None:
-            _write_atomic(self.out_dir / RUNS, self.header + "".join(self.sorted_lines()))
+            write_text_atomic(self.out_dir / RUNS, self.header + "".join(self.sorted_lines()))
 
     def close(self) -> None:
         if self._fh is not None:

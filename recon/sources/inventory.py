@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Resource, freeze
+from recon.sources.atomic import write_text_atomic
 
 SUFFIXES = (".yaml", ".yml", ".json")
 # libyaml's safe loader and dumper when PyYAML was built with it: same documents, several times faster
@@ -349,6 +350,4 @@ def dump_inventory(resources: Iterable[Resource], path: str | os.PathLike[str]) 
     p = Path(path)
     data = {"resources": [r.to_dict() for r in sorted(resources, key=lambda r: r.key)]}
     text = json.dumps(data, indent=1) + "\n" if p.suffix == ".json" else yaml.dump(data, Dumper=_Dumper, sort_keys=False)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, p)
+    write_text_atomic(p, text)
