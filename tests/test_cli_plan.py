@@ -243,6 +243,8 @@ def test_excluded_changes_are_not_pending(tmp_path: Path) -> None:
     out = json.loads(r.stdout)
     assert r.returncode == 0 and out["in_sync"] and out["counts"]["delete"] == 1
     assert out["pending"] == {"create": 0, "update": 0, "delete": 0}
+    (change,) = out["changes"]
+    assert change["fate"] == {"status": "excluded", "guard": "protected", "reason": "matches a protected selector"}
     human = recon("plan", "--desired", d, "--observed", o, "--protect", "A/prod-*")
     assert "excluded: protected" in human.stdout and "in sync" in human.stdout
 

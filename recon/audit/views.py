@@ -18,13 +18,15 @@ def _fields_text(change: dict[str, Any]) -> str:
 
 def changes_frame(data: dict[str, Any]) -> pd.DataFrame:
     """Every change the plan wants, with its field-level diff and what the guards decided for it."""
-    fate: dict[tuple[str, str], str] = {}
-    for d in data.get("deferred", ()):
-        fate[(d["kind"], d["name"])] = f"deferred: {d['reason']}"
-    for b in data.get("blocked", ()):
-        fate[(b["kind"], b["name"])] = f"blocked by {b['guard']}: {b['reason']}"
+    def words(fate: dict[str, Any]) -> str:
+        if fate["status"] == "apply":
+            return "would apply now"
+        if fate["status"] == "deferred":
+            return f"deferred: {fate['reason']}"
+        return f"blocked by {fate['guard']}: {fate['reason']}" if fate["guard"] else fate["status"]
+
     rows = [{"op": c["op"], "kind": c["kind"], "name": c["name"], "fields": _fields_text(c),
-             "decision": fate.get((c["kind"], c["name"]), "would apply now")} for c in data.get("changes", ())]
+             "decision": words(c["fate"])} for c in data.get("changes", ())]
     return pd.DataFrame(rows, columns=["op", "kind", "name", "fields", "decision"])
 
 

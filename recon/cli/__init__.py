@@ -23,7 +23,7 @@ from recon.core.decision import Decision
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Observation, thaw
 from recon.core.policy import Guards, Mode, Policy
-from recon.core.report import EXIT_ERROR, decision_dict, exit_code
+from recon.core.report import EXIT_ERROR, decision_dict, exit_code, fates
 
 
 out = Console(highlight=False, soft_wrap=True)
@@ -42,14 +42,6 @@ def decision_json(loop: str, mode: str, decision: Decision, record: CycleRecord)
 _OP_STYLE = {"create": "green", "update": "yellow", "delete": "red"}
 
 
-def _fates(decision: Decision) -> dict[tuple[str, str], str]:
-    fate = {c.key: "apply" for c in decision.batch}
-    fate.update({d.change.key: "deferred" for d in decision.deferred})
-    fate.update({b.change.key: f"{'excluded' if b.guard in ('ownership', 'protected') else 'blocked'}: {b.guard}"
-                 for b in decision.blocked})
-    return fate
-
-
 def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: int = 50,
                    approve_hint: str | None = None) -> None:
     plan = decision.plan
@@ -64,10 +56,11 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
             t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
             for col in ("op", "kind", "name", "this cycle", "fields"):
                 t.add_column(col)
-            fates = _fates(decision)
+            by_key = fates(decision)
             for ch in plan.changes[:limit]:
                 fields = "; ".join(f"{f.path}: {thaw(f.old)!r} → {thaw(f.new)!r}" for f in ch.fields)
-                fate = fates.get(ch.key, "")
+                f = by_key.get(ch.key)
+                fate = "" if f is None else f.status if f.guard is None else f"{f.status}: {f.guard}"
                 t.add_row(f"[{_OP_STYLE[ch.op.value]}]{ch.op.value}[/]", ch.key[0], ch.key[1],
                           fate if fate == "apply" else f"[dim]{fate}[/]", fields)
             out.print(t)

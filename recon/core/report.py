@@ -3,11 +3,12 @@ and anything else that reports a cycle. Pure: builds dicts, prints nothing."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from recon.core.cycle import CycleRecord
 from recon.core.decision import Decision
-from recon.core.model import thaw
+from recon.core.model import Key, thaw
 from recon.core.plan import Change
 
 EXIT_IN_SYNC, EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3
@@ -20,11 +21,38 @@ def exit_code(decision: Decision) -> int:
     return EXIT_PENDING if decision.batch or decision.deferred else EXIT_IN_SYNC
 
 
+@dataclass(frozen=True, slots=True)
+class Fate:
+    """What a cycle does with one change: apply it, defer it, block it, or exclude it for good."""
+
+    status: str                # "apply", "deferred", "blocked" or "excluded"
+    guard: str | None = None   # the guard (or "mode") that blocked or excluded it
+    reason: str = ""
+
+
+EXCLUDING = ("ownership", "protected")
+
+
+def fates(decision: Decision) -> dict[Key, Fate]:
+    """The fate of every change in the decision's plan, by key."""
+    out = {c.key: Fate("apply") for c in decision.batch}
+    out.update({d.change.key: Fate("deferred", None, d.reason) for d in decision.deferred})
+    out.update({b.change.key: Fate("excluded" if b.guard in EXCLUDING else "blocked", b.guard, b.reason)
+                for b in decision.blocked})
+    return out
+
+
 def change_dict(c: Change) -> dict[str, Any]:
     d: dict[str, Any] = {"op": c.op.value, "kind": c.key[0], "name": c.key[1]}
     if c.fields:
         d["fields"] = [{"path": f.path, "old": thaw(f.old), "new": thaw(f.new)} for f in c.fields]
     return d
+
+
+def _fate_dict(f: Fate | None) -> dict[str, Any]:
+    if f is None:
+        return {"status": "not executed", "guard": None, "reason": ""}
+    return {"status": f.status, "guard": f.guard, "reason": f.reason}
 
 
 def decision_dict(decision: Decision, record: CycleRecord) -> dict[str, Any]:
@@ -34,6 +62,7 @@ def decision_dict(decision: Decision, record: CycleRecord) -> dict[str, Any]:
     plan = decision.plan
     req = decision.approval_request
     code = exit_code(decision)
+    fate = fates(decision)
     pending = {"create": 0, "update": 0, "delete": 0}
     for c in list(decision.batch) + [d.change for d in decision.deferred]:
         pending[c.op.value] += 1
@@ -49,7 +78,7 @@ def decision_dict(decision: Decision, record: CycleRecord) -> dict[str, Any]:
         "observation": {"count": record.observed_count, "complete": record.observation_complete,
                         "reason": record.observation_reason},
         "guards": [{"name": v.guard, "outcome": v.outcome.value, "reason": v.reason} for v in decision.verdicts],
-        "changes": [change_dict(c) for c in plan.changes] if plan else [],
+        "changes": [{**change_dict(c), "fate": _fate_dict(fate.get(c.key))} for c in plan.changes] if plan else [],
         "batch": [change_dict(c) for c in decision.batch],
         "deferred": [{**change_dict(d.change), "reason": d.reason} for d in decision.deferred],
         "blocked": [{**change_dict(b.change), "guard": b.guard, "reason": b.reason} for b in decision.blocked],

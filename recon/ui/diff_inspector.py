@@ -17,6 +17,7 @@ import ipywidgets as widgets
 from recon.core.decision import Decision
 from recon.core.model import Key, Resource
 from recon.core.plan import Change
+from recon.core.report import fates
 from recon.ui.render import OP_COLOURS, table, value_text, verdict_banner
 
 OPS = ("create", "update", "delete", "unchanged")
@@ -43,10 +44,17 @@ def rows_of(decision: Decision) -> list[Row]:
     plan = decision.plan
     if plan is None:
         return []
-    fate: dict[Key, str] = {c.key: "in this cycle's batch" for c in decision.batch}
-    fate.update({d.change.key: f"deferred: {d.reason}" for d in decision.deferred})
-    fate.update({b.change.key: f"blocked by {b.guard}: {b.reason}" for b in decision.blocked})
-    rows = [Row(c.op.value, c.key[0], c.key[1], fate.get(c.key, "not executed"), c) for c in plan.changes]
+    by_key = fates(decision)
+
+    def words(k: Key) -> str:
+        f = by_key.get(k)
+        if f is None:
+            return "not executed"
+        if f.status == "apply":
+            return "in this cycle's batch"
+        return f"deferred: {f.reason}" if f.status == "deferred" else f"blocked by {f.guard}: {f.reason}"
+
+    rows = [Row(c.op.value, c.key[0], c.key[1], words(c.key), c) for c in plan.changes]
     rows += [Row("unchanged", k[0], k[1], "in sync", None) for k in plan.unchanged]
     return rows
 
