@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Resource, freeze
 from recon.sources.atomic import write_text_atomic
+from recon.sources.listing import inventory_files
+from recon.sources.readfile import read_input, read_text_input
 
 SUFFIXES = (".yaml", ".yml", ".json")
 # libyaml's safe loader and dumper when PyYAML was built with it: same documents, several times faster
@@ -154,10 +156,7 @@ def describe_validation_error(e: ValidationError, name: str, text: str | None,
 def read_yaml_file(path: Path, what: str, error: type[ReconError] = ReconError) -> tuple[Any, str]:
     """Read and parse a YAML file; return (data, text). Errors (raised as *error*) name the file,
     the line, and what the file was meant to be (*what*: "loop config", "scenario", ...)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise error(f"{path}: cannot read {what}: {getattr(e, 'strerror', None) or e}") from None
+    text, _ = read_text_input(path, what, error)
     try:
         # Small files: the pure loader words its errors best.
         return yaml.load(text, Loader=StrictSafeLoader), text
@@ -249,14 +248,7 @@ def _plain_items(data: dict[str, Any]) -> list[_Plain] | None:
 
 
 def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
-        if not files:
-            raise InventoryError(f"{path}: folder holds no inventory files ({', '.join(SUFFIXES)})")
-        return files
-    if not path.exists():
-        raise InventoryError(f"{path}: no such file or folder")
-    return [path]
+    return inventory_files(path, SUFFIXES, InventoryError)
 
 
 def load_inventory(path: str | os.PathLike[str], decoded: Mapping[Path, Any] | None = None) -> DesiredState:
@@ -283,23 +275,13 @@ def fingerprint(path: str | os.PathLike[str]) -> str:
     """A digest of an inventory's file names and bytes: equal fingerprints, equal desired states."""
     h = hashlib.sha256()
     for f in _files(Path(path)):
-        try:
-            raw = f.read_bytes()
-        except OSError as e:
-            raise InventoryError(f"{f}: cannot read: {e.strerror}") from None
+        raw = read_input(f, "inventory", InventoryError)
         h.update(str(f).encode() + b"\0" + len(raw).to_bytes(8, "big") + raw)
     return h.hexdigest()
 
 
 def _read(f: Path) -> tuple[str, bytes]:
-    try:
-        raw = f.read_bytes()
-    except OSError as e:
-        raise InventoryError(f"{f}: cannot read: {e.strerror}") from None
-    try:
-        return raw.decode("utf-8"), raw
-    except UnicodeDecodeError as e:
-        raise InventoryError(f"{f}: not UTF-8 text (byte {e.start})") from None
+    return read_text_input(f, "inventory", InventoryError)
 
 
 # YAML files at least this large are parsed in a worker process by load_inventory_while.
