@@ -76,7 +76,9 @@ class ResourceModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: str = Field(min_length=1, description="resource type, e.g. A, role, rule")
     name: str = Field(min_length=1, description="name, unique per kind inside the loop's scope")
-    spec: dict[str, Any] = Field(default_factory=dict, description="the resource's fields")
+    # Required, even when empty (`spec: {}`): a file cut after a resource's name must not load as
+    # that resource with no fields, which would plan an update that empties it.
+    spec: dict[str, Any] = Field(description="the resource's fields; write `spec: {}` for none")
     owner: str | None = Field(None, description="owner marker of the loop that manages it")
 
     @field_validator("kind", "name", mode="before")
@@ -88,9 +90,12 @@ class ResourceModel(BaseModel):
 
 
 class InventoryModel(BaseModel):
-    """An inventory file: `resources: [{kind, name, spec, owner}, ...]`."""
+    """An inventory file: `resources: [{kind, name, spec, owner}, ...]`, optionally `count: N`."""
 
     model_config = ConfigDict(extra="forbid")
+    count: int | None = Field(None, ge=0, strict=True,
+                              description="how many resources the file holds; when given, the loader checks it, "
+                                          "so a file cut short is an error")
     resources: list[ResourceModel]
 
 
@@ -214,10 +219,15 @@ def _validate(data: Any, text: str, name: str) -> list[Resource]:
                 f"(first at resources[{seen[k]}], line {line_for(lines, ('resources', seen[k])) or '?'})")
         seen[k] = i
         out.append(Resource(r.kind, r.name, freeze(r.spec), r.owner))
+    declared = model.count if model is not None else data.get("count")
+    if declared is not None and declared != len(out):
+        raise InventoryError(f"{name}: declares count: {declared} but holds {len(out)} resources "
+                             "(cut short or written while being read?)")
     return out
 
 
 _FIELDS = frozenset(ResourceModel.model_fields)
+_TOP = frozenset(InventoryModel.model_fields)
 
 
 class _Plain:
@@ -232,14 +242,15 @@ class _Plain:
 def _plain_items(data: dict[str, Any]) -> list[_Plain] | None:
     """The entries of a well-formed inventory, checked by plain type tests (fast on large files), or
     None when anything is unusual: then pydantic validates and names the field at fault."""
-    items = data.get("resources")
-    if len(data) != 1 or type(items) is not list:
+    items, count = data.get("resources"), data.get("count")
+    if (not _TOP.issuperset(data) or type(items) is not list
+            or (count is not None and (type(count) is not int or count < 0))):
         return None
     out = []
     for it in items:
-        if type(it) is not dict or not _FIELDS.issuperset(it):
+        if type(it) is not dict or not _FIELDS.issuperset(it) or "spec" not in it:
             return None
-        kind, name, spec, owner = it.get("kind"), it.get("name"), it.get("spec", {}), it.get("owner")
+        kind, name, spec, owner = it.get("kind"), it.get("name"), it["spec"], it.get("owner")
         if (type(kind) is not str or not kind or type(name) is not str or not name or type(spec) is not dict
                 or (owner is not None and type(owner) is not str) or not all(type(k) is str for k in spec)):
             return None
