@@ -190,11 +190,14 @@ def loop_config(tmp_path: Path, desired: str = "d.yaml", observed: str = "o.yaml
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("role", ["desired", "observed", "loop config", "scenario"])
-@pytest.mark.parametrize("kind", ["FIFO", "character device"])
+@pytest.mark.parametrize("kind", ["FIFO", "socket", "character device"])
 def test_a_non_regular_input_file_is_refused_at_once(tmp_path: Path, role: str, kind: str) -> None:
     special = tmp_path / "special.yaml"
+    sock = socket.socket(socket.AF_UNIX)
     if kind == "FIFO":
         os.mkfifo(special)  # no writer: a blocking open or read would wait for ever
+    elif kind == "socket":
+        sock.bind(str(special))
     else:
         special = Path("/dev/zero")  # endless bytes: a plain read would never end
     loop_config(tmp_path)
@@ -204,7 +207,10 @@ def test_a_non_regular_input_file_is_refused_at_once(tmp_path: Path, role: str, 
             "scenario": ["simulate", special, "--out", tmp_path / "out"]}[role]
     before = tree(tmp_path)
     start = time.monotonic()
-    r = recon(*args)
+    try:
+        r = recon(*args)
+    finally:
+        sock.close()
     refused(r, special, kind, "not a regular file")
     assert time.monotonic() - start < 15 and tree(tmp_path) == before
 
