@@ -77,7 +77,7 @@ def test_deletes_over_cap_exit_3_names_max_deletes(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text,line,needle", [
     ("resources:\n  - kind: A\n    name: a\n  - kind: A\n    nme: b\n", 4, "field resources.1.name"),
     ("resources:\n  - kind: A\n    name: a\n    spec: [1, 2\n", 5, "malformed YAML"),
-    ("resources:\n  - {kind: A, name: a}\n  - {kind: A, name: a}\n", 3, "duplicate resource A/a"),
+    ("resources:\n  - {kind: A, name: a, spec: {}}\n  - {kind: A, name: a, spec: {}}\n", 3, "duplicate resource A/a"),
     ("", None, "file is empty"),
     ("items: []\n", 1, "field resources"),
 ])
@@ -102,7 +102,7 @@ def test_malformed_json_names_line(tmp_path: Path) -> None:
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     r = recon("plan", "--desired", tmp_path / "nope.yaml", "--observed", tmp_path / "nope.yaml")
-    assert r.returncode == 1 and "nope.yaml: no such file" in r.stderr
+    assert r.returncode == 1 and "nope.yaml: cannot read inventory: no such file" in r.stderr
 
 
 def test_approval_flow_through_the_store(tmp_path: Path) -> None:

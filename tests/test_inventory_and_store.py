@@ -15,15 +15,15 @@ from recon.store import ApprovalNotFound, StateStore
 def test_folder_of_inventories_loads_as_one_state(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("resources:\n  - {kind: A, name: x, spec: {ttl: 1}}\n")
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "b.json").write_text('{"resources": [{"kind": "A", "name": "y"}]}')
+    (tmp_path / "sub" / "b.json").write_text('{"resources": [{"kind": "A", "name": "y", "spec": {}}]}')
     (tmp_path / "README.md").write_text("ignored")
     s = load_inventory(tmp_path)
     assert sorted(s.resources) == [("A", "x"), ("A", "y")] and s.version
 
 
 def test_same_key_in_two_files_is_an_error_naming_both(tmp_path: Path) -> None:
-    (tmp_path / "a.yaml").write_text("resources:\n  - {kind: A, name: x}\n")
-    (tmp_path / "b.yaml").write_text("resources:\n  - {kind: A, name: x}\n")
+    (tmp_path / "a.yaml").write_text("resources:\n  - {kind: A, name: x, spec: {}}\n")
+    (tmp_path / "b.yaml").write_text("resources:\n  - {kind: A, name: x, spec: {}}\n")
     with pytest.raises(InventoryError, match=r"b\.yaml: resource A/x is also defined in .*a\.yaml"):
         load_inventory(tmp_path)
 
@@ -122,8 +122,8 @@ def test_an_inventory_error_wins_over_the_works_error_on_the_worker_path(tmp_pat
 
 
 def test_a_yaml_flow_mapping_is_yaml_and_json_content_in_a_yaml_file_loads(tmp_path: Path) -> None:
-    (tmp_path / "flow.yaml").write_text("{resources: [{kind: A, name: a}]}\n")
-    (tmp_path / "json.yaml").write_text('{"resources": [{"kind": "A", "name": "b"}]}\n')
+    (tmp_path / "flow.yaml").write_text("{resources: [{kind: A, name: a, spec: {}}]}\n")
+    (tmp_path / "json.yaml").write_text('{"resources": [{"kind": "A", "name": "b", "spec": {}}]}\n')
     assert list(load_inventory(tmp_path / "flow.yaml").resources) == [("A", "a")]
     assert list(load_inventory(tmp_path / "json.yaml").resources) == [("A", "b")]
 
@@ -133,14 +133,14 @@ def test_file_source_reparses_only_when_the_inventory_changed(tmp_path: Path, mo
     from recon.sources import callable as src
 
     f = tmp_path / "d.yaml"
-    f.write_text("resources:\n  - {kind: A, name: a}\n")
+    f.write_text("resources:\n  - {kind: A, name: a, spec: {}}\n")
     calls = []
     real = src.load_inventory
     monkeypatch.setattr(src, "load_inventory", lambda p: calls.append(p) or real(p))
     s = FileSource(f)
     first, second = s.load(), s.load()
     assert len(calls) == 1 and dict(first.resources) == dict(second.resources)
-    f.write_text("resources:\n  - {kind: A, name: b}\n")
+    f.write_text("resources:\n  - {kind: A, name: b, spec: {}}\n")
     assert list(s.load().resources) == [("A", "b")] and len(calls) == 2
     f.write_text("resources: [\n")
     with pytest.raises(InventoryError, match="malformed YAML"):

@@ -303,6 +303,8 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
                             events=log, metrics=metrics, on_record=show, on_error=show_error)
     out.print(f"watching {cfg.name} (observe-only) every {driver.interval:g}s; event log {log.path}")
     records = driver.run(max_cycles=max_cycles)
+    if driver.interrupted:
+        out.print(f"stopped: cycle {driver.cycles + 1} was cut short by the stop signal and not counted")
     if driver.cycles and driver.failed == driver.cycles:
         last = driver.errors[-1] if driver.errors else (records[-1].errors[0] if records and records[-1].errors else "")
         fail(f"loop {cfg.name}: every one of {driver.cycles} cycles failed to observe; last: {last}")

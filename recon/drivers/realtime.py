@@ -1,7 +1,9 @@
 """The real-time driver: run a loop every *interval* seconds with jitter, stop cleanly on SIGTERM.
 
 A stop request (SIGTERM, SIGINT or :meth:`stop`) lets the current cycle finish and ends the run
-before the next one; the wait between cycles wakes immediately.
+before the next one; the wait between cycles wakes immediately. A stop signal always stops: a cycle
+still running STOP_GRACE seconds after it (blocked on a read or a server), or at a second signal,
+is cut short by :class:`Interrupted` and not counted.
 """
 
 from __future__ import annotations
@@ -19,6 +21,14 @@ from recon.core.errors import ReconError
 from recon.drivers.loop import Loop, run_once
 from recon.eventlog import EventLog
 from recon.metrics import LoopMetrics
+
+# Seconds a cycle may run on after a stop signal before it is interrupted.
+STOP_GRACE = 2.0
+
+
+class Interrupted(BaseException):
+    """A cycle cut short by a stop signal. A BaseException, so no ``except Exception`` in a cycle can
+    swallow it and keep a stopped watch running."""
 
 
 class RealtimeDriver:
@@ -41,9 +51,23 @@ class RealtimeDriver:
         self.cycles = 0
         self.failed = 0      # cycles that observed nothing or could not run at all
         self.errors: deque[str] = deque(maxlen=keep)
+        self.interrupted = False  # the last cycle was cut short by a stop signal
+        self._in_cycle = False
 
     def stop(self, *_: Any) -> None:
         self._stop.set()
+
+    def _on_signal(self, *_: Any) -> None:
+        again = self._stop.is_set()
+        self._stop.set()
+        if self._in_cycle:
+            if again:
+                raise Interrupted
+            signal.setitimer(signal.ITIMER_REAL, STOP_GRACE)  # SIGALRM: _on_alarm
+
+    def _on_alarm(self, *_: Any) -> None:
+        if self._in_cycle:
+            raise Interrupted
 
     def next_delay(self) -> float:
         return self.interval * (1 + self._rng.uniform(-self.jitter, self.jitter))
@@ -53,17 +77,22 @@ class RealtimeDriver:
         old: dict[int, Any] = {}
         if install_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
-                old[sig] = signal.signal(sig, self.stop)
+                old[sig] = signal.signal(sig, self._on_signal)
+            old[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._on_alarm)
         try:
             while not self._stop.is_set():
                 self.cycles += 1
+                self._in_cycle = True
                 try:
-                    self._cycle()
-                except ReconError as e:  # the state store (locked, unwritable): this cycle did nothing
-                    self.failed += 1
-                    self.errors.append(str(e))
-                    if self.on_error is not None:
-                        self.on_error(e)
+                    self._checked_cycle()
+                except Interrupted:
+                    self.cycles -= 1
+                    self.interrupted = True
+                    break
+                finally:
+                    self._in_cycle = False
+                    if old:
+                        signal.setitimer(signal.ITIMER_REAL, 0)
                 if max_cycles is not None and self.cycles >= max_cycles:
                     break
                 self._stop.wait(self.next_delay())
@@ -71,6 +100,15 @@ class RealtimeDriver:
             for sig, handler in old.items():
                 signal.signal(sig, handler)
         return list(self.records)
+
+    def _checked_cycle(self) -> None:
+        try:
+            self._cycle()
+        except ReconError as e:  # the state store (locked, unwritable): this cycle did nothing
+            self.failed += 1
+            self.errors.append(str(e))
+            if self.on_error is not None:
+                self.on_error(e)
 
     def _cycle(self) -> None:
         record, _, _ = run_once(self.loop, self._wall(), clock=self._mono)

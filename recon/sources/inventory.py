@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Resource, freeze
 from recon.sources.atomic import write_text_atomic
+from recon.sources.listing import inventory_files
+from recon.sources.readfile import read_input, read_text_input
 
 SUFFIXES = (".yaml", ".yml", ".json")
 # libyaml's safe loader and dumper when PyYAML was built with it: same documents, several times faster
@@ -74,7 +76,9 @@ class ResourceModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: str = Field(min_length=1, description="resource type, e.g. A, role, rule")
     name: str = Field(min_length=1, description="name, unique per kind inside the loop's scope")
-    spec: dict[str, Any] = Field(default_factory=dict, description="the resource's fields")
+    # Required, even when empty (`spec: {}`): a file cut after a resource's name must not load as
+    # that resource with no fields, which would plan an update that empties it.
+    spec: dict[str, Any] = Field(description="the resource's fields; write `spec: {}` for none")
     owner: str | None = Field(None, description="owner marker of the loop that manages it")
 
     @field_validator("kind", "name", mode="before")
@@ -86,9 +90,12 @@ class ResourceModel(BaseModel):
 
 
 class InventoryModel(BaseModel):
-    """An inventory file: `resources: [{kind, name, spec, owner}, ...]`."""
+    """An inventory file: `resources: [{kind, name, spec, owner}, ...]`, optionally `count: N`."""
 
     model_config = ConfigDict(extra="forbid")
+    count: int | None = Field(None, ge=0, strict=True,
+                              description="how many resources the file holds; when given, the loader checks it, "
+                                          "so a file cut short is an error")
     resources: list[ResourceModel]
 
 
@@ -154,10 +161,7 @@ def describe_validation_error(e: ValidationError, name: str, text: str | None,
 def read_yaml_file(path: Path, what: str, error: type[ReconError] = ReconError) -> tuple[Any, str]:
     """Read and parse a YAML file; return (data, text). Errors (raised as *error*) name the file,
     the line, and what the file was meant to be (*what*: "loop config", "scenario", ...)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise error(f"{path}: cannot read {what}: {getattr(e, 'strerror', None) or e}") from None
+    text, _ = read_text_input(path, what, error)
     try:
         # Small files: the pure loader words its errors best.
         return yaml.load(text, Loader=StrictSafeLoader), text
@@ -215,10 +219,15 @@ def _validate(data: Any, text: str, name: str) -> list[Resource]:
                 f"(first at resources[{seen[k]}], line {line_for(lines, ('resources', seen[k])) or '?'})")
         seen[k] = i
         out.append(Resource(r.kind, r.name, freeze(r.spec), r.owner))
+    declared = model.count if model is not None else data.get("count")
+    if declared is not None and declared != len(out):
+        raise InventoryError(f"{name}: declares count: {declared} but holds {len(out)} resources "
+                             "(cut short or written while being read?)")
     return out
 
 
 _FIELDS = frozenset(ResourceModel.model_fields)
+_TOP = frozenset(InventoryModel.model_fields)
 
 
 class _Plain:
@@ -233,14 +242,15 @@ class _Plain:
 def _plain_items(data: dict[str, Any]) -> list[_Plain] | None:
     """The entries of a well-formed inventory, checked by plain type tests (fast on large files), or
     None when anything is unusual: then pydantic validates and names the field at fault."""
-    items = data.get("resources")
-    if len(data) != 1 or type(items) is not list:
+    items, count = data.get("resources"), data.get("count")
+    if (not _TOP.issuperset(data) or type(items) is not list
+            or (count is not None and (type(count) is not int or count < 0))):
         return None
     out = []
     for it in items:
-        if type(it) is not dict or not _FIELDS.issuperset(it):
+        if type(it) is not dict or not _FIELDS.issuperset(it) or "spec" not in it:
             return None
-        kind, name, spec, owner = it.get("kind"), it.get("name"), it.get("spec", {}), it.get("owner")
+        kind, name, spec, owner = it.get("kind"), it.get("name"), it["spec"], it.get("owner")
         if (type(kind) is not str or not kind or type(name) is not str or not name or type(spec) is not dict
                 or (owner is not None and type(owner) is not str) or not all(type(k) is str for k in spec)):
             return None
@@ -249,14 +259,7 @@ def _plain_items(data: dict[str, Any]) -> list[_Plain] | None:
 
 
 def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
-        if not files:
-            raise InventoryError(f"{path}: folder holds no inventory files ({', '.join(SUFFIXES)})")
-        return files
-    if not path.exists():
-        raise InventoryError(f"{path}: no such file or folder")
-    return [path]
+    return inventory_files(path, SUFFIXES, InventoryError)
 
 
 def load_inventory(path: str | os.PathLike[str], decoded: Mapping[Path, Any] | None = None) -> DesiredState:
@@ -283,23 +286,13 @@ def fingerprint(path: str | os.PathLike[str]) -> str:
     """A digest of an inventory's file names and bytes: equal fingerprints, equal desired states."""
     h = hashlib.sha256()
     for f in _files(Path(path)):
-        try:
-            raw = f.read_bytes()
-        except OSError as e:
-            raise InventoryError(f"{f}: cannot read: {e.strerror}") from None
+        raw = read_input(f, "inventory", InventoryError)
         h.update(str(f).encode() + b"\0" + len(raw).to_bytes(8, "big") + raw)
     return h.hexdigest()
 
 
 def _read(f: Path) -> tuple[str, bytes]:
-    try:
-        raw = f.read_bytes()
-    except OSError as e:
-        raise InventoryError(f"{f}: cannot read: {e.strerror}") from None
-    try:
-        return raw.decode("utf-8"), raw
-    except UnicodeDecodeError as e:
-        raise InventoryError(f"{f}: not UTF-8 text (byte {e.start})") from None
+    return read_text_input(f, "inventory", InventoryError)
 
 
 # YAML files at least this large are parsed in a worker process by load_inventory_while.
