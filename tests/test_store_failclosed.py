@@ -256,3 +256,16 @@ def test_ordinary_loop_names_are_accepted(name: str) -> None:
     from recon.config import check_loop_name
 
     assert check_loop_name(name) == name
+
+
+def test_only_a_held_lock_counts_as_busy(tmp_path: Path) -> None:
+    """watch keeps going through a lock held past the timeout, and through nothing else."""
+    from recon.store import StoreBusy
+    from recon.store.schema import store_error
+
+    locked = sqlite3.OperationalError("database is locked")
+    locked.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+    readonly = sqlite3.OperationalError("attempt to write a readonly database")
+    readonly.sqlite_errorcode = sqlite3.SQLITE_READONLY  # type: ignore[attr-defined]
+    assert isinstance(store_error(tmp_path, locked), StoreBusy)
+    assert not isinstance(store_error(tmp_path, readonly), StoreBusy)
