@@ -15,10 +15,11 @@ only for providers that can write (the in-memory one, for examples and simulatio
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from recon.approvers import approver_named
 from recon.core.errors import ReconError
@@ -32,6 +33,21 @@ from recon.store.sqlite import StateStore
 
 class ConfigError(ReconError):
     pass
+
+
+_LOOP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_loop_name(name: str) -> str:
+    """Return *name* if it is a loop identifier; a loop name becomes a file name (its state store,
+    its event log), so nothing that could leave the folder or make a new one is accepted."""
+    if _LOOP_NAME.fullmatch(name) is None or ".." in name:
+        raise ValueError(f"loop name {name!r} is not an identifier: 1 to 64 letters, digits, '.', '_' or '-', "
+                         "starting with a letter or digit, without '..'")
+    return name
+
+
+LoopName = Annotated[str, AfterValidator(check_loop_name)]
 
 
 class ProviderConfig(BaseModel):
@@ -49,7 +65,8 @@ class LoopConfig(BaseModel):
     """A loop: desired source + provider + policy, scoped to one bounded domain."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, description="loop name; defaults to the config file's stem")
+    name: LoopName | None = Field(None, description="loop name (letters, digits, '.', '_', '-'); "
+                                                    "defaults to the config file's stem")
     provider: ProviderConfig
     desired: DesiredConfig
     mode: Literal["observe-only", "enforce"] = "observe-only"
@@ -85,7 +102,10 @@ def load_loop_config(path: str | os.PathLike[str]) -> tuple[LoopConfig, Path]:
     except ValidationError as e:
         raise ConfigError(describe_validation_error(e, str(p), text)) from None
     if cfg.name is None:
-        cfg = cfg.model_copy(update={"name": p.stem})
+        try:
+            cfg = cfg.model_copy(update={"name": check_loop_name(p.stem)})
+        except ValueError as e:
+            raise ConfigError(f"{p}: {e} (the name comes from the file name; set name: in the config)") from None
     cfg._origin = p
     return cfg, p.parent.resolve()
 

@@ -75,10 +75,11 @@ def test_not_a_store_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_store_from_the_first_schema_is_migrated(tmp_path: Path) -> None:
     import sqlite3
 
+    from recon.store.schema import SCHEMA
+
+    # The first schema had all four tables (SCHEMA is that version; MIGRATIONS add to it).
     db = sqlite3.connect(tmp_path / "old.db")
-    db.executescript("CREATE TABLE loop_state (loop TEXT PRIMARY KEY, cycle INTEGER NOT NULL, "
-                     "last_accepted_desired INTEGER, last_observed INTEGER, own_deletes_last INTEGER NOT NULL, "
-                     "backoff TEXT NOT NULL); INSERT INTO loop_state VALUES ('dns', 3, 10, 11, 0, '[]');")
+    db.executescript(SCHEMA + "INSERT INTO loop_state VALUES ('dns', 3, 10, 11, 0, '[]');")
     db.commit()
     db.close()
     s = StateStore(tmp_path / "old.db")

@@ -210,12 +210,14 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
         o: Observation
         observer = loop.observer
         d, o = load_inventory_while(loop.source.path, lambda: observe_checked(observer))  # type: ignore[attr-defined]
+        # The cycle reads the state store (baselines, approvals, the kill switch): one it cannot
+        # trust is an error here too, never a plan made as if the store were empty.
+        record, _, decision = run_once(loop, time.time(), persist=False, desired=d, observation=o)
     except ReconError as e:
         bail(str(e))
     except OSError as e:
         bail(f"{getattr(e, 'filename', '') or 'input'}: {e.strerror or e}")
 
-    record, _, decision = run_once(loop, time.time(), persist=False, desired=d, observation=o)
     code = exit_code(decision)
     if as_json:
         click.echo(json.dumps(decision_json(loop.name, "observe-only", decision, record), indent=1, default=str))
@@ -263,12 +265,14 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
     """Run the observe-only loop on an interval: diffs, verdicts and metrics, never a write."""
     from recon.config import build_loop, load_loop_config
     from recon.drivers.realtime import RealtimeDriver
-    from recon.eventlog import EventLog
+    from recon.eventlog import EventLog, EventLogError
     from recon.metrics import LoopMetrics
+    from recon.store import StoreBusy, StoreError
 
     try:
         cfg, base = load_loop_config(loop_config)
         loop = build_loop(cfg, base)
+        log = EventLog(events or base / (cfg.events or f".recon/{cfg.name}.events.jsonl"))
     except ReconError as e:
         fail(str(e))
     loop.actuator = None
@@ -276,12 +280,15 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
     if metrics_port is not None:
         metrics.serve(metrics_port)
         out.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
-    log = EventLog(events or base / (cfg.events or f".recon/{cfg.name}.events.jsonl"))
+    no_desired: list[str] = []  # errors of the cycles that observed but could not load the desired state
+    fatal: list[ReconError] = []
 
     def show(r: CycleRecord) -> None:
         if r.paused:
             out.print(f"cycle {r.cycle}: paused (kill switch)")
             return
+        if r.observed_count is not None and r.desired_count is None:
+            no_desired.append(r.errors[0] if r.errors else "desired state not loaded")
         if r.observed_count is None:
             out.print(f"cycle {r.cycle}: [red]{'; '.join(r.errors) or 'observation failed'}[/]; no changes proposed")
             return
@@ -297,17 +304,30 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
         out.print(line)
 
     def show_error(e: Exception) -> None:
+        if isinstance(e, (StoreError, EventLogError)) and not isinstance(e, StoreBusy):
+            # A store it cannot read or trust (the kill switch, approvals) or a log it cannot write:
+            # the loop stops rather than run on without them (fail closed). A lock held past the
+            # timeout only fails this cycle: the store itself is sound.
+            fatal.append(e)
+            driver.stop()
+            return
         out.print(f"cycle {driver.cycles}: [red]{e}[/]; nothing done this cycle")
 
     driver = RealtimeDriver(loop, interval or cfg.interval, cfg.jitter if jitter is None else jitter,
                             events=log, metrics=metrics, on_record=show, on_error=show_error)
     out.print(f"watching {cfg.name} (observe-only) every {driver.interval:g}s; event log {log.path}")
     records = driver.run(max_cycles=max_cycles)
+    if fatal:
+        fail(f"loop {cfg.name} stopped at cycle {driver.cycles}: {fatal[0]}")
     if driver.interrupted:
         out.print(f"stopped: cycle {driver.cycles + 1} was cut short by the stop signal and not counted")
     if driver.cycles and driver.failed == driver.cycles:
         last = driver.errors[-1] if driver.errors else (records[-1].errors[0] if records and records[-1].errors else "")
         fail(f"loop {cfg.name}: every one of {driver.cycles} cycles failed to observe; last: {last}")
+    if driver.cycles and driver.failed + len(no_desired) == driver.cycles:
+        what = ("failed to load the desired state" if not driver.failed else
+                f"failed: {len(no_desired)} could not load the desired state, {driver.failed} failed to observe")
+        fail(f"loop {cfg.name}: every one of {driver.cycles} cycles {what}; last: {no_desired[-1]}")
 
 
 # approvals and the kill switch ------------------------------------------------------------------
@@ -359,7 +379,10 @@ _config_opt = click.option("--config", "-c", "config", type=click.Path(dir_okay=
 def approvals(config: Path | None, state: Path | None, loop_name: str | None, as_json: bool) -> None:
     """List approval requests and their status."""
     store, _ = _resolve_store(state, config)
-    reqs = store.requests(loop_name)
+    try:
+        reqs = store.requests(loop_name)
+    except ReconError as e:
+        fail(str(e))
     if as_json:
         click.echo(json.dumps([{"id": r.request.id, "loop": r.request.loop, "status": r.status, "guard": r.request.guard,
                                 "reason": r.request.reason, "keys": [list(k) for k in r.request.keys],
@@ -389,8 +412,8 @@ def _user() -> str:
 def _decide(request_id: str, state: Path | None, config: Path | None, granted: bool, by: str | None,
             ttl: float) -> None:
     store, _ = _resolve_store(state, config)
-    earlier = next((r for r in store.requests() if r.request.id == request_id), None)
     try:
+        earlier = next((r for r in store.requests() if r.request.id == request_id), None)
         a = store.decide(request_id, granted, by or _user(), ttl)
     except ReconError as e:
         fail(str(e))
@@ -448,7 +471,10 @@ def pause(target: str, state: Path | None, reason: str, by: str | None) -> None:
     the name `*` pauses every loop sharing that store.
     """
     store, name = _switch_target(target, state)
-    store.set_kill_switch(name, True, reason, by or _user())
+    try:
+        store.set_kill_switch(name, True, reason, by or _user())
+    except ReconError as e:
+        fail(f"kill switch NOT engaged for {name}: {e}")
     out.print(f"kill switch engaged for {name} in {store.path}")
 
 
@@ -458,7 +484,10 @@ def pause(target: str, state: Path | None, reason: str, by: str | None) -> None:
 def resume(target: str, state: Path | None) -> None:
     """Release the kill switch of LOOP (a loop config, or a loop name with --state)."""
     store, name = _switch_target(target, state)
-    store.set_kill_switch(name, False)
+    try:
+        store.set_kill_switch(name, False)
+    except ReconError as e:
+        fail(f"kill switch NOT released for {name}: {e}")
     out.print(f"kill switch released for {name} in {store.path}")
 
 

@@ -7,20 +7,22 @@ keys: the same set always asks the same question, and a changed set needs a fres
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from recon.core.model import Key
 
+# Names the encoding below, so that no digest of another encoding can ever equal one of these.
+_DIGEST_DOMAIN = b"recon approval keys v2\n"
+
 
 def keys_digest(keys: Iterable[Key]) -> str:
-    h = hashlib.sha256()
-    for kind, name in sorted(keys):
-        h.update(kind.encode())
-        h.update(b"\x1f")
-        h.update(name.encode())
-        h.update(b"\x1e")
-    return h.hexdigest()
+    """A digest of the sorted key set, encoded as canonical JSON: JSON quotes and escapes every
+    string, so no choice of names can make two different key sets encode alike (separator
+    characters could: a name holding them forged a second key)."""
+    text = json.dumps([[kind, name] for kind, name in sorted(keys)], ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(_DIGEST_DOMAIN + text.encode("ascii")).hexdigest()
 
 
 def approval_id(loop: str, digest: str) -> str:

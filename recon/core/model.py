@@ -7,12 +7,28 @@ changed behind the engine's back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 Key = tuple[str, str]
+
+# C0 and C1 control characters and the two Unicode line breaks: invisible or line-breaking in
+# every output, so two keys that print alike could differ, and a name could fake an output line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def key_problem(kind: str, name: str) -> str | None:
+    """Why ``(kind, name)`` cannot be a resource key, or None: keys are printable text."""
+    if kind.isprintable() and name.isprintable():  # the common case, in C: no control characters
+        return None
+    for part, text in (("kind", kind), ("name", name)):
+        m = _CONTROL.search(text)
+        if m is not None:
+            return f"{part} {text!r} contains the control character U+{ord(m.group()):04X}"
+    return None
 
 
 def freeze(value: Any) -> Any:
@@ -50,6 +66,9 @@ class Resource:
     _raw: dict[str, Any] = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
+        problem = key_problem(self.kind, self.name)
+        if problem is not None:
+            raise ValueError(f"resource key: {problem}")
         spec = self.spec
         if isinstance(spec, MappingProxyType):
             raw = dict(spec)

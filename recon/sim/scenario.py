@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from recon.core.errors import ReconError
+from recon.config import LoopName
 from recon.core.policy import Alerts, Guards, Mode, Policy, Selector
 from recon.sim.distributions import Dist
 from recon.sources.inventory import describe_validation_error, read_yaml_file
@@ -50,7 +51,7 @@ class ApproverSpec(_Model):
 class LoopSpec(_Model):
     """A loop template. In ``loops`` entries, only the fields given override the template."""
 
-    name: str = "loop"
+    name: LoopName = "loop"
     scope: Selector = Field(default_factory=Selector, description="which resources this loop owns (globs)")
     period: float = Field(60.0, gt=0, description="seconds between cycles")
     jitter: float = Field(0.0, ge=0, lt=1, description="± fraction of the period, uniform")

@@ -218,7 +218,11 @@ def _validate(data: Any, text: str, name: str) -> list[Resource]:
                 f"{name}:{line_for(lines, ('resources', i)) or '?'}: duplicate resource {r.kind}/{r.name} "
                 f"(first at resources[{seen[k]}], line {line_for(lines, ('resources', seen[k])) or '?'})")
         seen[k] = i
-        out.append(Resource(r.kind, r.name, freeze(r.spec), r.owner))
+        try:
+            out.append(Resource(r.kind, r.name, freeze(r.spec), r.owner))
+        except ValueError as e:  # a key the model refuses (control characters): name the line
+            lines = lines if lines is not None else yaml_lines(text)
+            raise InventoryError(f"{name}:{line_for(lines, ('resources', i)) or '?'}: field resources.{i}: {e}") from None
     declared = model.count if model is not None else data.get("count")
     if declared is not None and declared != len(out):
         raise InventoryError(f"{name}: declares count: {declared} but holds {len(out)} resources "

@@ -1,7 +1,9 @@
 """A small SQLite store shared by loops, the CLI (`recon approve`, `recon pause`) and the widgets.
 
 Each call opens its own short transaction, so the store is safe to share between a running
-``recon watch`` and an operator's command in another shell.
+``recon watch`` and an operator's command in another shell. A store that cannot be read or
+trusted raises :class:`StoreError` naming the file; it is never replaced by an empty one, since
+that would release the kill switch and forget approvals (see ``recon.store.schema``).
 """
 
 from __future__ import annotations
@@ -10,41 +12,23 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
+from typing import Any, TypeVar
 
 from recon.core.approval import Approval, ApprovalRequest
 from recon.core.cycle import LoopState
-from recon.core.errors import ReconError
+from recon.store import rows as decode
+from recon.store.schema import StoreError, check_file, create, initialise, store_error, upgrade_and_check
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS loop_state (
-  loop TEXT PRIMARY KEY, cycle INTEGER NOT NULL, last_accepted_desired INTEGER, last_observed INTEGER,
-  own_deletes_last INTEGER NOT NULL, backoff TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS approval_requests (
-  id TEXT PRIMARY KEY, loop TEXT NOT NULL, digest TEXT NOT NULL, keys TEXT NOT NULL, guard TEXT NOT NULL,
-  reason TEXT NOT NULL, requested_at REAL NOT NULL, last_seen_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS approvals (
-  request_id TEXT PRIMARY KEY, digest TEXT NOT NULL, granted INTEGER NOT NULL, by TEXT NOT NULL,
-  decided_at REAL NOT NULL, expires_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS kill_switch (
-  loop TEXT PRIMARY KEY, engaged INTEGER NOT NULL, reason TEXT, by TEXT, at REAL NOT NULL);
-"""
+T = TypeVar("T")
 
 
-# Schema migrations, applied in order; PRAGMA user_version records how many ran.
-MIGRATIONS = (
-    "ALTER TABLE loop_state ADD COLUMN approved_keys TEXT NOT NULL DEFAULT '[]';"
-    "ALTER TABLE loop_state ADD COLUMN approved_until REAL NOT NULL DEFAULT 0;"
-    "ALTER TABLE loop_state ADD COLUMN approved_by TEXT;",
-)
-
-
-class ApprovalNotFound(ReconError):
-    pass
+class ApprovalNotFound(StoreError):
+    """No request with that id in this store."""
 
 
 @dataclass(frozen=True)
@@ -67,34 +51,42 @@ class StateStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._memory = sqlite3.connect(":memory:") if str(path) == ":memory:" else None
-        try:
-            with self._tx() as db:
-                db.executescript(SCHEMA)
-                version = db.execute("PRAGMA user_version").fetchone()[0]
-                for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                    for stmt in filter(None, (x.strip() for x in script.split(";"))):
-                        db.execute(stmt)
-                    db.execute(f"PRAGMA user_version = {i}")
-        except ReconError as e:
-            raise ReconError(f"{self.path}: not a recon state store ({e.__cause__ or e})") from None
+        self._memory: sqlite3.Connection | None = None
+        if str(path) == ":memory:":
+            self._memory = sqlite3.connect(":memory:")
+            initialise(self._memory)
+            return
+        if not os.path.lexists(self.path):
+            create(self.path)
+        check_file(self.path)
+        with self._tx() as db:
+            upgrade_and_check(db, self.path)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        # mode=rw: SQLite must open the store that was checked, never create an empty one in its place
+        # (a store deleted under a running watch is then an error, not a released kill switch).
+        uri = f"file:{urllib.parse.quote(str(self.path.absolute()))}?mode=rw"
         try:
-            db = self._memory or sqlite3.connect(self.path, timeout=30)
+            db = self._memory or sqlite3.connect(uri, uri=True, timeout=30)
         except sqlite3.Error as e:
-            raise ReconError(f"{self.path}: cannot open state store: {e}") from e
+            raise StoreError(f"{self.path}: cannot open the state store: {e}") from None
         try:
             with db:
                 yield db
         except sqlite3.Error as e:
-            raise ReconError(f"{self.path}: state store error: {e}") from e
+            raise store_error(self.path, e) from None
         finally:
             if self._memory is None:
                 db.close()
+
+    def _decode(self, what: str, fn: Callable[[Any], T], row: Any) -> T:
+        """Decode one stored row; a row recon could not have written makes the whole store untrusted."""
+        try:
+            return fn(row)
+        except (ValueError, TypeError, IndexError) as e:
+            raise StoreError(f"{self.path}: corrupt row in {what}: {e}; the store cannot be trusted, "
+                             "fix the row or restore the store from a backup") from None
 
     # loop state -------------------------------------------------------------------------------
     def load_state(self, loop: str) -> LoopState:
@@ -104,9 +96,7 @@ class StateStore:
                              (loop,)).fetchone()
         if row is None:
             return LoopState()
-        backoff = {(k[0], k[1]): (int(a), float(t)) for k, a, t in json.loads(row[4])}
-        approved = frozenset((k[0], k[1]) for k in json.loads(row[5]))
-        return LoopState(row[0], row[1], row[2], row[3], MappingProxyType(backoff), approved, row[6], row[7])
+        return self._decode(f"loop_state (loop {loop!r})", decode.loop_state, row)
 
     def save_state(self, loop: str, state: LoopState) -> None:
         backoff = json.dumps([[list(k), a, t] for k, (a, t) in sorted(state.backoff.items())])
@@ -130,7 +120,7 @@ class StateStore:
         with self._tx() as db:
             row = db.execute("SELECT request_id, digest, granted, by, decided_at, expires_at FROM approvals "
                              "WHERE request_id = ?", (request_id,)).fetchone()
-        return Approval(row[0], row[1], bool(row[2]), row[3], row[4], row[5]) if row else None
+        return self._decode(f"approvals (request {request_id!r})", decode.approval, row) if row else None
 
     def decide(self, request_id: str, granted: bool, by: str, ttl: float = 3600.0,
                now: float | None = None) -> Approval:
@@ -140,7 +130,8 @@ class StateStore:
             row = db.execute("SELECT digest FROM approval_requests WHERE id = ?", (request_id,)).fetchone()
             if row is None:
                 raise ApprovalNotFound(f"{self.path}: no approval request {request_id!r}; see `recon approvals`")
-            a = Approval(request_id, row[0], granted, by, now, now + ttl)
+            digest = self._decode(f"approval_requests (id {request_id!r})", decode.digest, row)
+            a = Approval(request_id, digest, granted, by, now, now + ttl)
             db.execute("INSERT OR REPLACE INTO approvals VALUES (?, ?, ?, ?, ?, ?)",
                        (a.request_id, a.digest, int(a.granted), a.by, a.decided_at, a.expires_at))
         return a
@@ -157,9 +148,7 @@ class StateStore:
             rows = db.execute(q + " ORDER BY r.requested_at, r.id", args).fetchall()
         out = []
         for r in rows:
-            req = ApprovalRequest(r[0], r[1], r[2], tuple((k[0], k[1]) for k in json.loads(r[3])), r[4], r[5], r[6])
-            appr = Approval(r[0], r[2], bool(r[8]), r[9], r[10], r[11]) if r[8] is not None else None
-            out.append(PendingRequest(req, appr, r[7]))
+            out.append(PendingRequest(*self._decode(f"approval_requests (id {r[0]!r})", decode.pending, r)))
         return out
 
     def pending_count(self, loop: str, now: float | None = None) -> int:
@@ -179,4 +168,5 @@ class StateStore:
         """Engaged for this loop, or for every loop (`*`)."""
         with self._tx() as db:
             rows = db.execute("SELECT engaged FROM kill_switch WHERE loop IN (?, '*')", (loop,)).fetchall()
-        return any(r[0] for r in rows)
+        # Every matching row is decoded: a damaged one is an error even when another says engaged.
+        return any([self._decode(f"kill_switch (loop {loop!r} or '*')", decode.engaged, r[0]) for r in rows])
