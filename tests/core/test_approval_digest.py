@@ -66,8 +66,8 @@ def test_printable_keys_are_accepted(kind: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("suffix, text, line", [
-    (".yaml", 'resources:\n  - {kind: A, name: ok}\n  - {kind: A, name: "x\\x1eA\\x1fy"}\n', 3),
-    (".json", '{"resources": [\n {"kind": "A", "name": "ok"},\n {"kind": "A", "name": "a\\nb"}]}', 3),
+    (".yaml", 'resources:\n  - {kind: A, name: ok, spec: {}}\n  - {kind: A, name: "x\\x1eA\\x1fy", spec: {}}\n', 3),
+    (".json", '{"resources": [\n {"kind": "A", "name": "ok", "spec": {}},\n {"kind": "A", "name": "a\\nb", "spec": {}}]}', 3),
 ])
 def test_an_inventory_key_with_control_characters_names_file_and_line(tmp_path: Path, suffix: str, text: str,
                                                                       line: int) -> None:
