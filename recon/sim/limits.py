@@ -10,6 +10,7 @@ that raises the limit. This module computes; it never reads a file or runs a sim
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -30,7 +31,12 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
-Count = Annotated[int, Strict(), Field(ge=0, le=MAX_COUNT), BeforeValidator(_not_bool)]
+def _integer(value: Any) -> Any:
+    value = _not_bool(value)
+    return int(value) if isinstance(value, numbers.Integral) else value  # numpy integers from notebooks
+
+
+Count = Annotated[int, Strict(), Field(ge=0, le=MAX_COUNT), BeforeValidator(_integer)]
 """A count of things: a strict integer (no booleans, no floats, no strings), 0 to MAX_COUNT."""
 Real = Annotated[float, BeforeValidator(_not_bool)]
 """A real number, never a boolean; models using it set ``allow_inf_nan=False``."""
@@ -110,7 +116,9 @@ def excesses(sc: Any) -> list[Excess]:
         out.append(Excess("max_cycles", cycles, lim.max_cycles, period_loc, f"loop cycles ({where}{more})"))
     work = cycles * (resources + CYCLE_COST) + EVENT_COST * events
     if work > lim.max_work:
-        loc = ("drift",) if EVENT_COST * events > work / 2 else ("world", "resources") if resources >= cycles else period_loc
+        # blame what drives the estimate: drift events, the world's size, or the busiest loop's period
+        loc = ("drift",) if EVENT_COST * events > work / 2 else ("world", "resources") if resources >= cycles \
+            else period_loc
         out.append(Excess("max_work", work, lim.max_work, loc,
                           f"work ({cycles:.3g} loop cycles x ({resources:.3g} resources + {CYCLE_COST})"
                           f" + {EVENT_COST} x {events:.3g} drift events)"))
