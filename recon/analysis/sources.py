@@ -32,8 +32,8 @@ class ScenarioSource:
     ref: Any            # what load_scenario accepts: a path, a mapping or a Scenario
     replay_ref: str
 
-    def load(self, overrides: Sequence[str]) -> Scenario:
-        return load_scenario(self.ref, list(overrides))
+    def load(self, overrides: Sequence[str], grid: Sequence[str] = ()) -> Scenario:
+        return load_scenario(self.ref, list(overrides), list(grid))
 
     def digest(self, sets: Sequence[str]) -> str:
         text = self.load(sets).model_dump_json()

@@ -158,7 +158,7 @@ def run_sweep(scenario: Any, grid: Mapping[str, Sequence[Any]] | Sequence[str] |
     g = grid if isinstance(grid, Grid) else parse_grid(grid)
     sources = resolve_sources(scenario)
     points = g.points()
-    loaded = {(s.label, p.index): s.load([*sets, *p.overrides]) for s in sources for p in points}
+    loaded = {(s.label, p.index): s.load(sets, p.overrides) for s in sources for p in points}
     warnings = _inert_points(sources, points, loaded)
     root = root_entropy(root_seed if root_seed is not None or out is None else read_root(out))
     seed_list = spawn_seeds(root, seeds)

@@ -10,20 +10,22 @@ import math
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from recon.sim.limits import MODEL_CONFIG, Real
 
 
 class Dist(BaseModel):
     """``constant`` (value), ``exponential`` (mean), ``uniform`` (low, high), ``lognormal`` (median, sigma)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = MODEL_CONFIG
     dist: Literal["constant", "exponential", "uniform", "lognormal"] = "constant"
-    value: float = Field(0.0, ge=0)
-    mean: float = Field(1.0, gt=0)
-    low: float = Field(0.0, ge=0)
-    high: float = Field(1.0, ge=0)
-    median: float = Field(1.0, gt=0)
-    sigma: float = Field(0.5, ge=0)
+    value: Real = Field(0.0, ge=0)
+    mean: Real = Field(1.0, gt=0)
+    low: Real = Field(0.0, ge=0)
+    high: Real = Field(1.0, ge=0)
+    median: Real = Field(1.0, gt=0)
+    sigma: Real = Field(0.5, ge=0)
 
     @model_validator(mode="before")
     @classmethod

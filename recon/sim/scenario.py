@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from recon.core.errors import ReconError
 from recon.config import LoopName
 from recon.core.policy import Alerts, Guards, Mode, Policy, Selector
 from recon.sim.distributions import Dist
+from recon.sim.limits import MODEL_CONFIG, Count, Limits, Real, excesses, refusal
 from recon.sources.inventory import describe_validation_error, read_yaml_file
 
 
@@ -27,25 +29,33 @@ class ScenarioError(ReconError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = MODEL_CONFIG
 
 
 class WorldSpec(_Model):
-    resources: int = Field(200, ge=0, description="managed resources the intended desired state holds")
+    resources: Count = Field(200, ge=0, description="managed resources the intended desired state holds")
     kinds: tuple[str, ...] = Field(("rule",), min_length=1, description="resource kinds, assigned round-robin")
     groups: tuple[str, ...] = Field(("fw",), min_length=1,
                                     description="name prefixes (zones, VPCs); resources are spread over them")
-    foreign: int = Field(0, ge=0, description="resources someone else owns in the same scope (must stay)")
-    initially_missing: int = Field(0, ge=0, description="managed resources absent at t=0: a backlog to create")
+    foreign: Count = Field(0, ge=0, description="resources someone else owns in the same scope (must stay)")
+    initially_missing: Count = Field(0, ge=0, description="managed resources absent at t=0: a backlog to create")
+
+    @field_validator("initially_missing")
+    @classmethod
+    def _missing_within(cls, value: int, info: ValidationInfo) -> int:
+        resources = info.data.get("resources")
+        if resources is not None and value > resources:
+            raise ValueError(f"{value} resources cannot be missing out of world.resources {resources}")
+        return value
 
 
 class ApproverSpec(_Model):
     type: Literal["deny-all", "approve-all", "human"] = "deny-all"
     latency: Dist = Field(default_factory=lambda: Dist(dist="exponential", mean=600.0),
                           description="how long the human takes to answer a request (seconds)")
-    p_approve_legit: float = Field(0.95, ge=0, le=1, description="chance a legitimate delete set is approved")
-    p_approve_bogus: float = Field(0.05, ge=0, le=1, description="chance a bogus delete set is approved")
-    ttl: float = Field(3600.0, gt=0, description="seconds an approval stays valid")
+    p_approve_legit: Real = Field(0.95, ge=0, le=1, description="chance a legitimate delete set is approved")
+    p_approve_bogus: Real = Field(0.05, ge=0, le=1, description="chance a bogus delete set is approved")
+    ttl: Real = Field(3600.0, gt=0, description="seconds an approval stays valid")
 
 
 class LoopSpec(_Model):
@@ -53,17 +63,17 @@ class LoopSpec(_Model):
 
     name: LoopName = "loop"
     scope: Selector = Field(default_factory=Selector, description="which resources this loop owns (globs)")
-    period: float = Field(60.0, gt=0, description="seconds between cycles")
-    jitter: float = Field(0.0, ge=0, lt=1, description="± fraction of the period, uniform")
-    offset: float = Field(0.0, ge=0, description="time of the first cycle")
+    period: Real = Field(60.0, gt=0, description="seconds between cycles")
+    jitter: Real = Field(0.0, ge=0, lt=1, description="± fraction of the period, uniform")
+    offset: Real = Field(0.0, ge=0, description="time of the first cycle")
     triggered: bool = Field(False, description="also run a cycle when drift in scope is noticed (watch events)")
     mode: Literal["enforce", "observe-only"] = "enforce"
     sync: Mode = Mode.SYNC
     owner_id: str | None = None
     guards: Guards = Guards()
     alerts: Alerts = Alerts()
-    retry_base: float = Field(5.0, gt=0)
-    retry_max: float = Field(1000.0, gt=0)
+    retry_base: Real = Field(5.0, gt=0)
+    retry_max: Real = Field(1000.0, gt=0)
     approver: ApproverSpec = ApproverSpec()
 
     def policy(self) -> Policy:
@@ -72,17 +82,17 @@ class LoopSpec(_Model):
 
 
 class ThrottleSpec(_Model):
-    rate: float = Field(gt=0, description="server-side token bucket: calls per second")
-    burst: int = Field(10, ge=1, description="bucket size")
-    max_retries: int = Field(5, ge=0, description="429 retries (after Retry-After) before the call fails")
+    rate: Real = Field(gt=0, description="server-side token bucket: calls per second")
+    burst: Count = Field(10, ge=1, description="bucket size")
+    max_retries: Count = Field(5, ge=0, description="429 retries (after Retry-After) before the call fails")
 
 
 class PagesSpec(_Model):
-    size: int = Field(100, ge=1, description="items per list page")
-    truncate_p: float = Field(0.0, ge=0, le=1, description="chance a list stops early after a random page")
+    size: Count = Field(100, ge=1, description="items per list page")
+    truncate_p: Real = Field(0.0, ge=0, le=1, description="chance a list stops early after a random page")
     on_truncate: Literal["silent", "flag"] = Field(
         "silent", description="silent: the paginator returns what it has as complete; flag: marked incomplete")
-    token_ttl: float | None = Field(None, gt=0, description="continuation tokens expire after this many seconds")
+    token_ttl: Real | None = Field(None, gt=0, description="continuation tokens expire after this many seconds")
     on_token_expiry: Literal["flag", "silent"] = "flag"
 
 
@@ -90,9 +100,9 @@ class WatchSpec(_Model):
     """Watch-style observation, as Kubernetes informers do: a cache fed by a change feed, resynced by a
     full list every *resync* seconds; lists cost API calls only on resync."""
 
-    resync: float = Field(600.0, gt=0, description="seconds between full lists")
+    resync: Real = Field(600.0, gt=0, description="seconds between full lists")
     delay: Dist = Field(default_factory=Dist, description="how late a change reaches the cache")
-    drop_p: float = Field(0.0, ge=0, le=1, description="chance a change notification is lost (until resync)")
+    drop_p: Real = Field(0.0, ge=0, le=1, description="chance a change notification is lost (until resync)")
 
 
 class ProviderSpec(_Model):
@@ -101,24 +111,24 @@ class ProviderSpec(_Model):
     list_latency: Dist = Field(default_factory=Dist, description="per list page")
     apply_latency: Dist = Field(default_factory=Dist)
     delete_latency: Dist = Field(default_factory=Dist)
-    error_p: float = Field(0.0, ge=0, le=1, description="chance any call fails with a server error")
-    timeout_p: float = Field(0.0, ge=0, le=1, description="chance any call hangs until the client timeout")
-    timeout: float = Field(30.0, gt=0, description="client timeout (seconds)")
+    error_p: Real = Field(0.0, ge=0, le=1, description="chance any call fails with a server error")
+    timeout_p: Real = Field(0.0, ge=0, le=1, description="chance any call hangs until the client timeout")
+    timeout: Real = Field(30.0, gt=0, description="client timeout (seconds)")
     throttle: ThrottleSpec | None = None
     pages: PagesSpec | None = None
-    stale_p: float = Field(0.0, ge=0, le=1, description="chance a list is served from a stale replica")
-    stale_lag: float = Field(120.0, ge=0, description="how old a stale replica is (seconds)")
-    visibility_lag: float = Field(0.0, ge=0, description="read-after-write lag: writes show in lists this late")
+    stale_p: Real = Field(0.0, ge=0, le=1, description="chance a list is served from a stale replica")
+    stale_lag: Real = Field(120.0, ge=0, description="how old a stale replica is (seconds)")
+    visibility_lag: Real = Field(0.0, ge=0, description="read-after-write lag: writes show in lists this late")
     watch: WatchSpec | None = Field(None, description="observe through a change feed instead of listing every cycle")
 
 
 class DesiredEvent(_Model):
     """Something happens to the desired source at *at* for *duration* seconds (or for good)."""
 
-    at: float = Field(ge=0)
+    at: Real = Field(ge=0)
     kind: Literal["error", "empty", "partial", "rename", "migration"]
-    duration: float | None = Field(None, gt=0, description="how long the failure lasts; None: until the end")
-    fraction: float = Field(0.6, ge=0, le=1, description="partial: share of the list returned; "
+    duration: Real | None = Field(None, gt=0, description="how long the failure lasts; None: until the end")
+    fraction: Real = Field(0.6, ge=0, le=1, description="partial: share of the list returned; "
                                                          "migration: share legitimately removed")
     scope: Selector = Field(default_factory=Selector, description="which resources are affected")
     typo: str = Field("x", min_length=1, description="rename: the prefix the typo adds to every name")
@@ -131,17 +141,17 @@ class DesiredEvent(_Model):
 
 
 class Burst(_Model):
-    at: float = Field(ge=0)
-    deletes: int = Field(0, ge=0)
-    edits: int = Field(0, ge=0)
-    creates: int = Field(0, ge=0)
+    at: Real = Field(ge=0)
+    deletes: Count = Field(0, ge=0)
+    edits: Count = Field(0, ge=0)
+    creates: Count = Field(0, ge=0)
     scope: Selector = Field(default_factory=Selector)
 
 
 class DriftSpec(_Model):
-    delete_rate: float = Field(0.0, ge=0, description="hand deletes per managed resource per second")
-    edit_rate: float = Field(0.0, ge=0, description="hand edits per managed resource per second")
-    create_rate: float = Field(0.0, ge=0, description="unmanaged resources created by hand per second (total)")
+    delete_rate: Real = Field(0.0, ge=0, description="hand deletes per managed resource per second")
+    edit_rate: Real = Field(0.0, ge=0, description="hand edits per managed resource per second")
+    create_rate: Real = Field(0.0, ge=0, description="unmanaged resources created by hand per second (total)")
     only_clean: bool = Field(False, description="a resource drifts only while in sync (the dwell formula's model)")
     bursts: tuple[Burst, ...] = ()
 
@@ -158,7 +168,7 @@ class Scenario(_Model):
 
     name: str = "scenario"
     description: str = ""
-    duration: float = Field(3600.0, gt=0, description="simulated seconds")
+    duration: Real = Field(3600.0, gt=0, description="simulated seconds")
     world: WorldSpec = WorldSpec()
     loop: LoopSpec = LoopSpec()
     loops: tuple[dict[str, Any], ...] = Field(
@@ -168,6 +178,7 @@ class Scenario(_Model):
     drift: DriftSpec = DriftSpec()
     oncall: OnCallSpec | None = None
     record_resources: bool = Field(True, description="keep per-resource drift episodes (off for huge worlds)")
+    limits: Limits = Field(default_factory=Limits, description="refuse runs estimated larger than these")
 
     @field_validator("loops")
     @classmethod
@@ -182,6 +193,9 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _loops_valid(self) -> Scenario:
         self.loop_specs()  # every entry must make a valid loop with the template
+        too_big = excesses(self)
+        if too_big:
+            raise _field_error("too_large", too_big[0].loc, refusal(too_big))
         return self
 
     def loop_specs(self) -> list[LoopSpec]:
@@ -192,6 +206,12 @@ class Scenario(_Model):
         return [LoopSpec.model_validate(_merge(base, entry)) for entry in self.loops]
 
 
+def _field_error(kind: str, loc: tuple[Any, ...], message: str) -> ValidationError:
+    """A validation error at *loc*: raised inside a validator, pydantic keeps the location."""
+    error = PydanticCustomError(kind, "{message}", {"message": message})
+    return ValidationError.from_exception_data("Scenario", [{"type": error, "loc": loc, "input": None}])
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in over.items():
@@ -199,19 +219,20 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _parse_override(item: str) -> tuple[list[str], Any]:
+def _parse_override(item: str, option: str = "--set") -> tuple[list[str], Any]:
     path, sep, raw = item.partition("=")
     if not sep or not path.strip():
-        raise ScenarioError(f"--set {item!r}: expected dotted.path=value")
+        raise ScenarioError(f"{option} {item!r}: expected dotted.path=value")
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError as e:
-        raise ScenarioError(f"--set {item!r}: value is not valid YAML: {e}") from None
+        raise ScenarioError(f"{option} {item!r}: value is not valid YAML: {e}".replace("\n", " ")) from None
     return path.strip().split("."), value
 
 
 def apply_override(data: dict[str, Any], path: list[str], value: Any, item: str) -> None:
-    """Set *value* at a dotted *path* inside *data*, creating mappings on the way; list items by index."""
+    """Set *value* at a dotted *path* inside *data*, creating mappings on the way; list items by index.
+    *item* is the option as typed (``--set a.b=1``), for errors."""
     node: Any = data
     for i, part in enumerate(path[:-1]):
         if isinstance(node, list):
@@ -223,7 +244,7 @@ def apply_override(data: dict[str, Any], path: list[str], value: Any, item: str)
         elif isinstance(nxt, bool):  # a guard given as `false` becomes a mapping to set a field in
             nxt = node[part] = {"enabled": nxt}
         elif not isinstance(nxt, (dict, list)):
-            raise ScenarioError(f"--set {item!r}: {'.'.join(path[:i + 1])} is a value, not a mapping")
+            raise ScenarioError(f"{item}: {'.'.join(path[:i + 1])} is a value, not a mapping")
         node = nxt
     last = path[-1]
     if isinstance(node, list):
@@ -234,7 +255,7 @@ def apply_override(data: dict[str, Any], path: list[str], value: Any, item: str)
 
 def _index(node: list[Any], part: str, item: str) -> int:
     if not part.isdigit() or int(part) >= len(node):
-        raise ScenarioError(f"--set {item!r}: {part!r} is not an index of a list of {len(node)}")
+        raise ScenarioError(f"{item}: {part!r} is not an index of a list of {len(node)}")
     return int(part)
 
 
@@ -243,14 +264,16 @@ def _list_item(node: list[Any], part: str, item: str) -> Any:
 
 
 def load_scenario(path_or_dict: str | os.PathLike[str] | dict[str, Any] | Scenario,
-                  overrides: dict[str, Any] | list[str] | tuple[str, ...] = ()) -> Scenario:
+                  overrides: dict[str, Any] | list[str] | tuple[str, ...] = (),
+                  grid: list[str] | tuple[str, ...] = ()) -> Scenario:
     """Load and validate a scenario from a YAML file or a mapping, after applying ``--set`` overrides.
 
     *overrides* are ``dotted.path=value`` strings (values parsed as YAML) or a mapping of dotted path to
-    value (strings are YAML-parsed too). Errors name the file, the line and the field.
+    value (strings are YAML-parsed too); *grid* are a sweep point's ``path=value`` strings, applied
+    last and blamed on ``--grid``. Errors name the file, the line and the field, or the option.
     """
     if isinstance(path_or_dict, Scenario):
-        if not overrides:
+        if not overrides and not grid:
             return path_or_dict
         path_or_dict = path_or_dict.model_dump(mode="json")
     text: str | None = None
@@ -267,15 +290,16 @@ def load_scenario(path_or_dict: str | os.PathLike[str] | dict[str, Any] | Scenar
                                 f"got {type(data).__name__}")
     items = list(overrides.items()) if isinstance(overrides, dict) else None
     applied: dict[tuple[str, ...], str] = {}
-    for item in (overrides if items is None else [f"{k}={v}" if isinstance(v, str) else (k, v) for k, v in items]):
+    sets = overrides if items is None else [f"{k}={v}" if isinstance(v, str) else (k, v) for k, v in items]
+    for option, item in [*(("--set", i) for i in sets), *(("--grid", i) for i in grid)]:
         if isinstance(item, tuple):
             path, value = item[0].split("."), item[1]
             label = f"{item[0]}={item[1]!r}"
         else:
-            path, value = _parse_override(item)
+            path, value = _parse_override(item, option)
             label = item
-        apply_override(data, path, value, label)
-        applied[tuple(path)] = f"--set {label}"
+        apply_override(data, path, value, f"{option} {label}")
+        applied[tuple(path)] = f"{option} {label}"
     try:
         _check_loop_entries(data)
         return Scenario.model_validate(data)
