@@ -199,6 +199,11 @@ CASES: list[Case] = [
     # 10. scenario sizes
     *(scenario_case(f"scenario-{id}", ("name: t\n" if text.startswith("duration:") else "name: t\nduration: 3600\n") + text,
                     (message,)) for id, text, message in SCENARIO_CASES if id in ITEM_10),
+    scenario_case("scenario-kind-control-char", 'name: t\nduration: 3600\nworld: {kinds: ["a\\x1bb"]}\n',
+                  ("s.yaml:3", "world.kinds", "U+001B")),
+    scenario_case("scenario-typo-control-char",
+                  'name: t\nduration: 3600\ndesired: [{at: 10, kind: rename, typo: "\\n"}]\n',
+                  ("s.yaml:3", "typo", "U+000A")),
     Case("sweep-grid-period-1e-9", {"s.yaml": "name: t\nduration: 3600\n"},
          ("sweep", "s.yaml", "--grid", "loop.period=1.0e-9,60", "--seeds", "2", "--seed", "1", "--workers", "1",
           "--no-progress", "--out", "out"), ("--grid loop.period=1e-09", "field loop.period")),

@@ -16,8 +16,9 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from recon.core.errors import ReconError
 from recon.config import LoopName
+from recon.core.errors import ReconError
+from recon.core.model import key_problem
 from recon.core.policy import Alerts, Guards, Mode, Policy, Selector
 from recon.sim.distributions import Dist
 from recon.sim.limits import MODEL_CONFIG, Count, Limits, Real, excesses, refusal
@@ -39,6 +40,16 @@ class WorldSpec(_Model):
                                     description="name prefixes (zones, VPCs); resources are spread over them")
     foreign: Count = Field(0, ge=0, description="resources someone else owns in the same scope (must stay)")
     initially_missing: Count = Field(0, ge=0, description="managed resources absent at t=0: a backlog to create")
+
+    @field_validator("kinds", "groups")
+    @classmethod
+    def _printable(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        # kinds and group prefixes become resource keys: refuse what keys refuse, here, with the line
+        for v in values:
+            problem = key_problem(v, "")
+            if problem:
+                raise ValueError(problem)
+        return values
 
     @field_validator("initially_missing")
     @classmethod
@@ -132,6 +143,14 @@ class DesiredEvent(_Model):
                                                          "migration: share legitimately removed")
     scope: Selector = Field(default_factory=Selector, description="which resources are affected")
     typo: str = Field("x", min_length=1, description="rename: the prefix the typo adds to every name")
+
+    @field_validator("typo")
+    @classmethod
+    def _printable_typo(cls, value: str) -> str:
+        problem = key_problem("", value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _migration_is_permanent(self) -> DesiredEvent:
