@@ -300,7 +300,8 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
             say(f"cycle {r.cycle}: paused (kill switch)")
             return
         if r.observed_count is None:
-            out.print(f"cycle {r.cycle}: [red]{esc('; '.join(r.errors) or 'observation failed')}[/]; no changes proposed")
+            why = esc("; ".join(r.errors) or "observation failed")
+            out.print(f"cycle {r.cycle}: [red]{why}[/]; no changes proposed")
             return
         acting = [v.guard for v in r.verdicts if v.outcome.blocks or v.outcome.value == "defer"]
         excluded = [v for v in r.verdicts if v.outcome.value == "exclude"]

@@ -62,8 +62,8 @@ class ApprovalPanel(widgets.VBox):
         reqs = self.listed()
         current = self.requests.value
         self.requests.options = [
-            (visible(f"{r.request.id}  {r.request.loop}  {r.status}  {len(r.request.keys)} deletes  ({r.request.guard})"),
-             r.request.id) for r in reqs]
+            (visible(f"{r.request.id}  {r.request.loop}  {r.status}  {len(r.request.keys)} deletes  "
+                     f"({r.request.guard})"), r.request.id) for r in reqs]
         ids = [r.request.id for r in reqs]
         self.requests.value = current if current in ids else (ids[0] if ids else None)
         self._show()
