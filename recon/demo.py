@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--scenario", type=Path, default=SCENARIO, help="an incident scenario with empty_desired")
     args = ap.parse_args(argv)
-    console = Console(highlight=False, emoji=False)
+    console = Console(highlight=False, emoji=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, emoji=False)
     results = {}
     try:

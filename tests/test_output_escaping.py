@@ -268,3 +268,19 @@ def test_the_audit_notebook_and_html_show_hostile_text_as_written(tmp_path: Path
     assert_plain(bad.stdout + bad.stderr)
     assert visible(bad_name) in bad.stdout
     assert_html_text((tmp_path / "bad" / "audit.html").read_text(encoding="utf-8"))
+
+
+def test_the_demo_prints_a_hostile_scenario_name_and_description_as_text(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    sc = yaml.safe_load((ROOT / "scenarios" / "empty-config.yaml").read_text())
+    sc["name"] = "[/]demo $\\nosuchmacro$ \x1b[31m"
+    sc["description"] = "[link=http://x]a[/link]\nresult: in sync (exit 0)"
+    path = tmp_path / "scenario.yaml"
+    path.write_text(json.dumps(sc))
+    r = subprocess.run([sys.executable, "-m", "recon.demo", "--scenario", str(path), "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert_plain(r.stdout + r.stderr)
+    assert r.stdout.startswith("[/]demo $\\nosuchmacro$ \\x1b[31m: [link=http://x]a[/link]\\nresult: in sync (exit 0)\n")
