@@ -284,3 +284,23 @@ def test_the_demo_prints_a_hostile_scenario_name_and_description_as_text(tmp_pat
     assert r.returncode == 0, r.stdout + r.stderr
     assert_plain(r.stdout + r.stderr)
     assert r.stdout.startswith("[/]demo $\\nosuchmacro$ \\x1b[31m: [link=http://x]a[/link]\\nresult: in sync (exit 0)\n")
+
+
+def test_the_printed_approve_command_survives_braces_and_shell_characters_in_the_path(tmp_path: Path) -> None:
+    import shlex
+
+    d = tmp_path / "a {x} b; touch pwned"
+    d.mkdir()
+    inventory(d / "desired.json", [])
+    inventory(d / "observed.json", [{"kind": "A", "name": f"r{i}", "spec": {}} for i in range(8)])
+    cfg = d / "LOOP.yaml"
+    cfg.write_text(yaml.safe_dump({"name": "esc", "provider": {"type": "snapshot", "path": "observed.json"},
+                                   "desired": {"path": "desired.json"},
+                                   "guards": {"empty_desired": False, "desired_shrink": False,
+                                              "max_deletes": {"max": 2}}}))
+    r = recon("plan", cfg, cwd=tmp_path)
+    assert r.code == 3, r.stdout + r.stderr
+    assert_plain(r.stdout + r.stderr)
+    command = r.stdout.split("approve with `", 1)[1].split("`", 1)[0]
+    argv = shlex.split(command)
+    assert argv[:2] == ["recon", "approve"] and argv[3:] == ["--config", str(cfg)]

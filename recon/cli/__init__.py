@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -59,7 +60,8 @@ _OP_STYLE = {"create": "green", "update": "yellow", "delete": "red"}
 
 
 def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: int = 50,
-                   approve_hint: str | None = None) -> None:
+                   approve_store: str | None = None) -> None:
+    """Print a plan; *approve_store* is the store option (``--config FILE``) the approve command needs."""
     plan = decision.plan
     obs = "complete" if record.observation_complete else f"INCOMPLETE ({esc(record.observation_reason)})"
     out.print(f"[bold]loop[/] {esc(loop)}: desired {record.desired_count} from {esc(record.desired_source)}, "
@@ -91,7 +93,7 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
     print_table(g)
     if decision.approval_request:
         r = decision.approval_request
-        hint = (f"approve with `{approve_hint.format(id=r.id)}`" if approve_hint
+        hint = (f"approve with `recon approve {r.id} {approve_store}`" if approve_store
                 else "not filed: no state store (pass --state FILE to file it for approval)")
         out.print(f"[bold yellow]approval needed[/]: request {esc(r.id)} ({len(r.keys)} deletes, {esc(r.guard)}); "
                   f"{esc(hint)}")
@@ -212,12 +214,13 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
             cfg, base = load_loop_config(loop_config)
             loop = build_loop(cfg, base)
             loop.actuator = None  # plan never writes, whatever the config's mode
-            hint = f"recon approve {{id}} --config {loop_config}"
+            # Quoted, so the printed command works as printed whatever the path holds.
+            hint = f"--config {shlex.quote(str(loop_config))}"
         else:
             if desired is None or observed is None:
                 bail("give LOOP.yaml, or both --desired FILE and --observed FILE")
             store = StateStore(state) if state else StateStore(":memory:")
-            hint = f"recon approve {{id}} --state {state}" if state else None
+            hint = f"--state {shlex.quote(str(state))}" if state else None
             loop = Loop(name=loop_name, source=FileSource(desired), observer=SnapshotObserver(observed),
                         policy=_policy_from_options(opts), approver=StoreApprover(store),
                         kill_switch=lambda: store.kill_switch(loop_name), store=store)
@@ -237,7 +240,7 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
     if as_json:
         click.echo(json.dumps(decision_json(loop.name, "observe-only", decision, record), indent=1, default=str))
     else:
-        print_decision(loop.name, decision, record, approve_hint=hint)
+        print_decision(loop.name, decision, record, approve_store=hint)
     sys.exit(code)
 
 
