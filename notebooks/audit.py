@@ -35,15 +35,17 @@ alert_drift_runs = 3  # alert when drift is found in this many audits in a row
 
 # %%
 # %matplotlib inline
-from IPython.display import Markdown, display
+import pandas as pd
+from IPython.display import HTML, display
 
 from recon.audit import Thresholds, audit_loop
 from recon.audit.trend import plot_drift_trend, trend_frame
-from recon.audit.views import changes_frame, guards_frame, summary_markdown
+from recon.audit.views import changes_frame, guards_frame, summary_html
 
+pd.set_option("display.html.use_mathjax", False)  # a name with $...$ in it shows as written, not as math
 result = audit_loop(loop_config, out_dir, history_url or None,
                     Thresholds(alert_deletes, alert_changes, alert_drift_runs))
-display(Markdown(summary_markdown(result.data)))
+display(HTML(summary_html(result.data)))
 
 # %% [markdown]
 # ## What the loop would change

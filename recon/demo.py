@@ -17,6 +17,7 @@ from rich.table import Table
 
 from recon.analysis.plots import write_plots
 from recon.analysis.summary import compare
+from recon.core.text import for_terminal as esc
 from recon.sim import ScenarioError, load_scenario, simulate
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "empty-config.yaml"
@@ -29,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--scenario", type=Path, default=SCENARIO, help="an incident scenario with empty_desired")
     args = ap.parse_args(argv)
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False, soft_wrap=True)
+    errors = Console(stderr=True, highlight=False, emoji=False)
     results = {}
     try:
         for label, sets in RUNS:
@@ -37,14 +39,14 @@ def main(argv: list[str] | None = None) -> int:
             results[label].write(args.out / label)
             write_plots(results[label], args.out / label)
     except ScenarioError as e:
-        Console(stderr=True).print(f"[bold red]error:[/] {e}")
+        errors.print(f"[bold red]error:[/] {esc(e)}")
         return 1
     except OSError as e:
-        Console(stderr=True).print(f"[bold red]error:[/] {e.filename or args.out}: {e.strerror or e}")
+        errors.print(f"[bold red]error:[/] {esc(e.filename or args.out)}: {esc(e.strerror or e)}")
         return 1
 
     sc = results["guarded"].scenario
-    console.print(f"[bold]{sc.name}[/]: {sc.description}")
+    console.print(f"[bold]{esc(sc.name)}[/]: {esc(sc.description)}")
     console.print(f"{sc.world.resources} firewall rules, a cycle every {sc.loop.period:g}s, "
                   f"{sc.duration:g}s simulated, seed {args.seed}\n")
     df = compare(results)
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     g, u = results["guarded"].summary, results["unguarded"].summary
     console.print(f"\nWithout the guard the loop deleted {u['wrongful_deletes']} rules that should stay and "
                   f"re-created them only after the config recovered; with it, {g['wrongful_deletes']}.")
-    console.print(f"Plots and data: {args.out / 'guarded'} and {args.out / 'unguarded'} "
+    console.print(f"Plots and data: {esc(args.out / 'guarded')} and {esc(args.out / 'unguarded')} "
                   "(diff_sets.png, convergence.png, dwell.png, cycles.csv, events.jsonl, summary.json)")
     return 0
 

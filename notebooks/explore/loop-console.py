@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -30,6 +32,7 @@ import time
 from pathlib import Path
 
 from recon.config import build_loop, load_loop_config
+from recon.core.text import visible
 from recon.drivers.loop import run_once
 from recon.ui import ApprovalPanel, DiffInspector, KillSwitchToggle
 
@@ -38,7 +41,7 @@ cfg, base = load_loop_config(path)
 loop = build_loop(cfg, base)
 loop.actuator = None  # the console plans observe-only, whatever the config says
 record, _, decision = run_once(loop, time.time(), persist=False)
-print(f"loop {cfg.name}: state store {loop.store.path}")
+print(visible(f"loop {cfg.name}: state store {loop.store.path}"))  # names are shown, never interpreted
 
 # %% [markdown]
 # ## The plan and every guard's verdict

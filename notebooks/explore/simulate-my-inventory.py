@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -40,6 +42,7 @@ import yaml
 
 from recon.analysis.plots import plot_convergence
 from recon.config import build_loop, load_loop_config
+from recon.core.text import visible
 from recon.sim import load_scenario, simulate
 from recon.sources.inventory import load_inventory
 
@@ -52,8 +55,8 @@ else:
         raise RuntimeError(f"the provider's observation is incomplete ({observation.reason}); try again or use a snapshot")
     resources = list(observation.resources.values())
 managed = [r for r in resources if cfg.owner_id is None or r.owner == cfg.owner_id]
-print(f"{len(resources)} resources: {len(managed)} managed by {cfg.owner_id or 'this loop (no owner id)'}, "
-      f"{len(resources) - len(managed)} unmanaged; kinds {dict(Counter(r.kind for r in managed))}")
+print(visible(f"{len(resources)} resources: {len(managed)} managed by {cfg.owner_id or 'this loop (no owner id)'}, "
+              f"{len(resources) - len(managed)} unmanaged; kinds {dict(Counter(r.kind for r in managed))}"))
 
 # %% [markdown]
 # ## A world shaped like yours

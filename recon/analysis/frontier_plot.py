@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from recon.core.text import for_plot
+
 
 def _short(path: str) -> str:
     parts = path.split(".")
@@ -24,7 +26,7 @@ def _short(path: str) -> str:
 
 
 def _label(row: Any, params: tuple[str, ...]) -> str:
-    return "\n".join(f"{_short(p)}={row[p]}" for p in params) or f"point {int(row['point'])}"
+    return "\n".join(for_plot(f"{_short(p)}={row[p]}") for p in params) or f"point {int(row['point'])}"
 
 
 def plot_frontier(sweep_result: Any, highlight: dict[str, Any] | None = None) -> Figure:
@@ -79,7 +81,7 @@ def plot_frontier(sweep_result: Any, highlight: dict[str, Any] | None = None) ->
     axes[0].set_ylim(-0.3, max(1.0, float(table["damage"].max())) * 1.5)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, frameon=False)
-    title = rec.get("statement", "")
+    title = for_plot(rec.get("statement", ""))
     fig.suptitle("\n".join(textwrap.wrap(title, 150, max_lines=3, placeholder=" …")), fontsize=9)
     return fig
 

@@ -15,6 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from recon.core.text import for_plot
+
 _OPS = (("to_create", "create", "tab:green"), ("to_update", "update", "tab:orange"),
         ("to_delete", "delete", "tab:red"))
 _TRIP_MARK = {"empty_desired": "X", "desired_shrink": "v", "desired_error": "s", "max_deletes": "D",
@@ -27,7 +29,8 @@ def _loops(cycles: pd.DataFrame) -> list[str]:
 
 
 def _title(result: Any, what: str) -> str:
-    return f"{result.scenario.name}: {what} (seed {result.summary.get('seed')})"
+    # Names are user text: for_plot keeps a "$" in them from being parsed as mathtext.
+    return f"{for_plot(result.scenario.name)}: {what} (seed {result.summary.get('seed')})"
 
 
 def plot_diff_sets(result: Any) -> Figure:
@@ -52,7 +55,7 @@ def plot_diff_sets(result: Any) -> Figure:
                 row = rows.setdefault(g, len(rows))
                 ax.scatter([t], [top * (1.06 + 0.07 * row)], marker=_TRIP_MARK.get(g, "|"), color="tab:purple",
                            s=24, label=f"trip: {g}" if first else None, zorder=3)
-        ax.set_ylabel(f"{name}\nresources")
+        ax.set_ylabel(f"{for_plot(name)}\nresources")
         ax.set_ylim(0, top * (1.15 + 0.07 * len(rows)))
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
@@ -68,9 +71,9 @@ def plot_convergence(result: Any) -> Figure:
     top, bottom = fig.subplots(2, 1, sharex=True)
     for name in _loops(cycles):
         sub = cycles[cycles["loop"] == name]
-        line = top.step(sub["time"], sub["observed_count"], where="post", label=f"{name} observed")[0]
+        line = top.step(sub["time"], sub["observed_count"], where="post", label=f"{for_plot(name)} observed")[0]
         top.step(sub["time"], sub["desired_count"], where="post", ls="--", color=line.get_color(),
-                 label=f"{name} desired (as loaded)")
+                 label=f"{for_plot(name)} desired (as loaded)")
     top.set_ylabel("resources")
     top.grid(alpha=0.3)
     top.legend(fontsize=7, loc="best")

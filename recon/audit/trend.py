@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from recon.audit.history import HistoryRun
+from recon.core.text import for_plot
 
 COLUMNS = ("run", "started", "exit_code", "status", "creates", "updates", "deletes", "drift",
            "desired_count", "observed_count", "observation_complete", "guards_tripped")
@@ -65,7 +66,7 @@ def plot_drift_trend(runs: Sequence[HistoryRun], title: str = "") -> Figure:
     ax.set_xlabel("audit run")
     ax.set_ylabel("pending changes")
     ax.set_xticks([r.id for r in runs])
-    ax.set_title(title or "drift across audit runs")
+    ax.set_title(for_plot(title) if title else "drift across audit runs")
     if runs:
         ax.legend(loc="upper left", fontsize="small")
     else:

@@ -1,6 +1,7 @@
 """Tables and text the audit notebook shows, built from the ``audit.json`` record alone.
 
-Because they read only the record, what the notebook shows is exactly what a scheduler reads.
+Because they read only the record, what the notebook shows is exactly what a scheduler reads. Text
+from the record is shown with control characters as escapes, and HTML is escaped.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from typing import Any
 import pandas as pd
 
 from recon.core.policy import Outcome
+from recon.core.text import for_html, visible
 
 
 def _fields_text(change: dict[str, Any]) -> str:
-    return "; ".join(f"{f['path']}: {f['old']!r} → {f['new']!r}" for f in change.get("fields", ()))
+    return visible("; ".join(f"{f['path']}: {f['old']!r} → {f['new']!r}" for f in change.get("fields", ())))
 
 
 def changes_frame(data: dict[str, Any]) -> pd.DataFrame:
@@ -25,36 +27,42 @@ def changes_frame(data: dict[str, Any]) -> pd.DataFrame:
             return f"deferred: {fate['reason']}"
         return f"blocked by {fate['guard']}: {fate['reason']}" if fate["guard"] else fate["status"]
 
-    rows = [{"op": c["op"], "kind": c["kind"], "name": c["name"], "fields": _fields_text(c),
-             "decision": words(c["fate"])} for c in data.get("changes", ())]
+    rows = [{"op": c["op"], "kind": visible(c["kind"]), "name": visible(c["name"]), "fields": _fields_text(c),
+             "decision": visible(words(c["fate"]))} for c in data.get("changes", ())]
     return pd.DataFrame(rows, columns=["op", "kind", "name", "fields", "decision"])
 
 
 def guards_frame(data: dict[str, Any]) -> pd.DataFrame:
     """Every guard's verdict, in evaluation order."""
-    return pd.DataFrame(data.get("guards", ()), columns=["name", "outcome", "reason"])
+    rows = [{k: visible(g.get(k)) for k in ("name", "outcome", "reason")} for g in data.get("guards", ())]
+    return pd.DataFrame(rows, columns=["name", "outcome", "reason"])
 
 
-def summary_markdown(data: dict[str, Any]) -> str:
-    """A short Markdown headline: the loop, what it would do, the exit code and any alert."""
-    lines = [f"### Audit of loop `{data['loop']}` ({data.get('provider') or 'provider unknown'}): "
-             f"**{data['status']}** (exit {data['exit_code']})", ""]
+def summary_html(data: dict[str, Any]) -> str:
+    """A short HTML headline: the loop, what it would do, the exit code and any alert.
+
+    Every value from the record is escaped, and the block is marked for MathJax to leave alone, so a
+    name with ``<tags>`` or ``$...$`` in it shows as written.
+    """
+    e = for_html
+    parts = [f"<h3>Audit of loop <code>{e(data['loop'])}</code> ({e(data.get('provider') or 'provider unknown')}): "
+             f"<b>{e(data['status'])}</b> (exit {e(data['exit_code'])})</h3>"]
     if data.get("error"):
-        lines.append(f"**The audit failed:** {data['error']}")
+        parts.append(f"<p><b>The audit failed:</b> {e(data['error'])}</p>")
     else:
         c = data["counts"]
         obs = data.get("observation") or {}
-        complete = "complete" if obs.get("complete") else f"**incomplete**: {obs.get('reason')}"
-        lines.append(f"Desired {data['desired']['count']} resources, observed {obs.get('count')} ({complete}). "
-                     f"The loop would create {c['create']}, update {c['update']} and delete {c['delete']}; "
-                     f"{data['unchanged']} are in sync.")
+        complete = "complete" if obs.get("complete") else f"<b>incomplete</b>: {e(obs.get('reason'))}"
+        parts.append(f"<p>Desired {e(data['desired']['count'])} resources, observed {e(obs.get('count'))} "
+                     f"({complete}). The loop would create {e(c['create'])}, update {e(c['update'])} and delete "
+                     f"{e(c['delete'])}; {e(data['unchanged'])} are in sync.</p>")
         tripped = [g["name"] for g in data["guards"] if Outcome(g["outcome"]).tripped]
-        lines.append("")
-        lines.append(f"Guards tripped: {', '.join(tripped)}." if tripped else "No guard tripped.")
-    for a in data.get("alerts", ()):
-        lines += ["", f"- **ALERT** {a}"]
+        parts.append(f"<p>Guards tripped: {e(', '.join(tripped))}.</p>" if tripped else "<p>No guard tripped.</p>")
+    alerts = "".join(f"<li><b>ALERT</b> {e(a)}</li>" for a in data.get("alerts", ()))
+    if alerts:
+        parts.append(f"<ul>{alerts}</ul>")
     h = data.get("history") or {}
     if h.get("store"):
-        lines += ["", f"History: run {h['run']} of {h['runs']} in `{h['store']}`; "
-                      f"drift found in the last {h['drift_streak']} runs in a row."]
-    return "\n".join(lines)
+        parts.append(f"<p>History: run {e(h['run'])} of {e(h['runs'])} in <code>{e(h['store'])}</code>; "
+                     f"drift found in the last {e(h['drift_streak'])} runs in a row.</p>")
+    return f"<div class='recon-audit-summary tex2jax_ignore'>{''.join(parts)}</div>"

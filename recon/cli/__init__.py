@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from recon.core.cycle import CycleRecord
@@ -24,14 +26,29 @@ from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Observation, thaw
 from recon.core.policy import Guards, Mode, Policy
 from recon.core.report import EXIT_ERROR, decision_dict, exit_code, fates
+from recon.core.text import for_terminal as esc, visible
 
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# User text is embedded in markup only through esc(); emoji codes (":x:") in names stay text too.
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def say(text: Any) -> None:
+    """Print a line that carries no markup of its own: nothing in it is interpreted."""
+    out.print(visible(text), markup=False)
+
+
+def print_table(t: Table) -> None:
+    """Print *t* at its natural width, wider than the terminal if need be, so no cell wraps or is cut:
+    each resource stays on one line."""
+    need = Measurement.get(out, out.options.update_width(1 << 16), t).maximum
+    Console(file=out.file, width=max(out.width, need), highlight=False, emoji=False,
+            force_terminal=out.is_terminal, color_system=out.color_system).print(t)
 
 
 def fail(msg: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {msg}", markup=True)
+    err.print(f"[bold red]error:[/] {esc(msg)}", markup=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -43,10 +60,11 @@ _OP_STYLE = {"create": "green", "update": "yellow", "delete": "red"}
 
 
 def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: int = 50,
-                   approve_hint: str | None = None) -> None:
+                   approve_store: str | None = None) -> None:
+    """Print a plan; *approve_store* is the store option (``--config FILE``) the approve command needs."""
     plan = decision.plan
-    obs = "complete" if record.observation_complete else f"INCOMPLETE ({record.observation_reason})"
-    out.print(f"[bold]loop[/] {loop}: desired {record.desired_count} from {record.desired_source}, "
+    obs = "complete" if record.observation_complete else f"INCOMPLETE ({esc(record.observation_reason)})"
+    out.print(f"[bold]loop[/] {esc(loop)}: desired {record.desired_count} from {esc(record.desired_source)}, "
               f"observed {record.observed_count} ({obs})")
     if plan is not None:
         c = plan.counts()
@@ -61,29 +79,30 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
                 fields = "; ".join(f"{f.path}: {thaw(f.old)!r} → {thaw(f.new)!r}" for f in ch.fields)
                 f = by_key.get(ch.key)
                 fate = "" if f is None else f.status if f.guard is None else f"{f.status}: {f.guard}"
-                t.add_row(f"[{_OP_STYLE[ch.op.value]}]{ch.op.value}[/]", ch.key[0], ch.key[1],
-                          fate if fate == "apply" else f"[dim]{fate}[/]", fields)
-            out.print(t)
+                t.add_row(f"[{_OP_STYLE[ch.op.value]}]{ch.op.value}[/]", esc(ch.key[0]), esc(ch.key[1]),
+                          fate if fate == "apply" else f"[dim]{esc(fate)}[/]", esc(fields))
+            print_table(t)
             if len(plan.changes) > limit:
-                out.print(f"… and {len(plan.changes) - limit} more (use --json for all)")
+                say(f"… and {len(plan.changes) - limit} more (use --json for all)")
     g = Table(show_header=True, header_style="bold", box=None, pad_edge=False, title="guards", title_justify="left")
     for col in ("guard", "outcome", "reason"):
         g.add_column(col)
     for v in decision.verdicts:
         style = "red" if v.outcome.blocks else ("yellow" if v.outcome.value in ("exclude", "defer") else "dim")
-        g.add_row(v.guard, f"[{style}]{v.outcome.value}[/]", v.reason)
-    out.print(g)
+        g.add_row(esc(v.guard), f"[{style}]{v.outcome.value}[/]", esc(v.reason))
+    print_table(g)
     if decision.approval_request:
         r = decision.approval_request
-        hint = (f"approve with `{approve_hint.format(id=r.id)}`" if approve_hint
+        hint = (f"approve with `recon approve {r.id} {approve_store}`" if approve_store
                 else "not filed: no state store (pass --state FILE to file it for approval)")
-        out.print(f"[bold yellow]approval needed[/]: request {r.id} ({len(r.keys)} deletes, {r.guard}); {hint}")
+        out.print(f"[bold yellow]approval needed[/]: request {esc(r.id)} ({len(r.keys)} deletes, {esc(r.guard)}); "
+                  f"{esc(hint)}")
     for a in decision.alerts:
-        out.print(f"[bold red]ALERT[/] {a}")
+        out.print(f"[bold red]ALERT[/] {esc(a)}")
     code = exit_code(decision)
     summary = {0: "in sync", 2: f"{len(decision.batch)} changes would be applied now, "
                                 f"{len(decision.deferred)} deferred", 3: "a guard blocks or holds changes"}[code]
-    out.print(f"result: {summary} (exit {code})")
+    say(f"result: {summary} (exit {code})")
 
 
 class ReconGroup(click.Group):
@@ -94,7 +113,7 @@ class ReconGroup(click.Group):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Abort:
-            err.print("aborted")
+            err.print("aborted", markup=False)
             sys.exit(130)
         except click.ClickException as e:
             e.show()
@@ -195,12 +214,13 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
             cfg, base = load_loop_config(loop_config)
             loop = build_loop(cfg, base)
             loop.actuator = None  # plan never writes, whatever the config's mode
-            hint = f"recon approve {{id}} --config {loop_config}"
+            # Quoted, so the printed command works as printed whatever the path holds.
+            hint = f"--config {shlex.quote(str(loop_config))}"
         else:
             if desired is None or observed is None:
                 bail("give LOOP.yaml, or both --desired FILE and --observed FILE")
             store = StateStore(state) if state else StateStore(":memory:")
-            hint = f"recon approve {{id}} --state {state}" if state else None
+            hint = f"--state {shlex.quote(str(state))}" if state else None
             loop = Loop(name=loop_name, source=FileSource(desired), observer=SnapshotObserver(observed),
                         policy=_policy_from_options(opts), approver=StoreApprover(store),
                         kill_switch=lambda: store.kill_switch(loop_name), store=store)
@@ -222,7 +242,7 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
     if as_json:
         click.echo(json.dumps(decision_json(loop.name, "observe-only", decision, record), indent=1, default=str))
     else:
-        print_decision(loop.name, decision, record, approve_hint=hint)
+        print_decision(loop.name, decision, record, approve_store=hint)
     sys.exit(code)
 
 
@@ -250,7 +270,7 @@ def snapshot(loop_config: Path, out_path: Path) -> None:
         dump_inventory(obs.resources.values(), out_path)
     except OSError as e:
         fail(f"{out_path}: cannot write the snapshot: {e.strerror or e}")
-    out.print(f"wrote {len(obs)} resources from {loop.observer.name} to {out_path}")
+    say(f"wrote {len(obs)} resources from {loop.observer.name} to {out_path}")
 
 
 @main.command()
@@ -279,28 +299,29 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
     metrics = LoopMetrics()
     if metrics_port is not None:
         metrics.serve(metrics_port)
-        out.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
+        say(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
     no_desired: list[str] = []  # errors of the cycles that observed but could not load the desired state
     fatal: list[ReconError] = []
 
     def show(r: CycleRecord) -> None:
         if r.paused:
-            out.print(f"cycle {r.cycle}: paused (kill switch)")
+            say(f"cycle {r.cycle}: paused (kill switch)")
             return
         if r.observed_count is not None and r.desired_count is None:
             no_desired.append(r.errors[0] if r.errors else "desired state not loaded")
         if r.observed_count is None:
-            out.print(f"cycle {r.cycle}: [red]{'; '.join(r.errors) or 'observation failed'}[/]; no changes proposed")
+            why = esc("; ".join(r.errors) or "observation failed")
+            out.print(f"cycle {r.cycle}: [red]{why}[/]; no changes proposed")
             return
         acting = [v.guard for v in r.verdicts if v.outcome.blocks or v.outcome.value == "defer"]
         excluded = [v for v in r.verdicts if v.outcome.value == "exclude"]
         line = (f"cycle {r.cycle}: desired {r.desired_count} observed {r.observed_count}; would create "
                 f"{r.would_create} update {r.would_update} delete {r.would_delete}; "
-                f"guards tripped: {', '.join(acting) or 'none'}")
+                f"guards tripped: {esc(', '.join(acting) or 'none')}")
         if excluded:
-            line += "; excluded: " + ", ".join(f"{len(v.keys)} by {v.guard}" for v in excluded)
+            line += "; excluded: " + ", ".join(f"{len(v.keys)} by {esc(v.guard)}" for v in excluded)
         if r.errors:
-            line += f"; [red]errors: {'; '.join(r.errors)}[/]"
+            line += f"; [red]errors: {esc('; '.join(r.errors))}[/]"
         out.print(line)
 
     def show_error(e: Exception) -> None:
@@ -311,16 +332,16 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
             fatal.append(e)
             driver.stop()
             return
-        out.print(f"cycle {driver.cycles}: [red]{e}[/]; nothing done this cycle")
+        out.print(f"cycle {driver.cycles}: [red]{esc(e)}[/]; nothing done this cycle")
 
     driver = RealtimeDriver(loop, interval or cfg.interval, cfg.jitter if jitter is None else jitter,
                             events=log, metrics=metrics, on_record=show, on_error=show_error)
-    out.print(f"watching {cfg.name} (observe-only) every {driver.interval:g}s; event log {log.path}")
+    say(f"watching {cfg.name} (observe-only) every {driver.interval:g}s; event log {log.path}")
     records = driver.run(max_cycles=max_cycles)
     if fatal:
         fail(f"loop {cfg.name} stopped at cycle {driver.cycles}: {fatal[0]}")
     if driver.interrupted:
-        out.print(f"stopped: cycle {driver.cycles + 1} was cut short by the stop signal and not counted")
+        say(f"stopped: cycle {driver.cycles + 1} was cut short by the stop signal and not counted")
     if driver.cycles and driver.failed == driver.cycles:
         last = driver.errors[-1] if driver.errors else (records[-1].errors[0] if records and records[-1].errors else "")
         fail(f"loop {cfg.name}: every one of {driver.cycles} cycles failed to observe; last: {last}")
@@ -389,14 +410,15 @@ def approvals(config: Path | None, state: Path | None, loop_name: str | None, as
                                 "by": r.approval.by if r.approval else None} for r in reqs], indent=1))
         return
     if not reqs:
-        out.print("no approval requests")
+        say("no approval requests")
         return
     t = Table(box=None, header_style="bold")
     for c in ("id", "loop", "status", "deletes", "guard", "reason"):
         t.add_column(c)
     for r in reqs:
-        t.add_row(r.request.id, r.request.loop, r.status, str(len(r.request.keys)), r.request.guard, r.request.reason)
-    out.print(t)
+        t.add_row(*map(esc, (r.request.id, r.request.loop, r.status, len(r.request.keys), r.request.guard,
+                             r.request.reason)))
+    print_table(t)
 
 
 def _user() -> str:
@@ -421,7 +443,7 @@ def _decide(request_id: str, state: Path | None, config: Path | None, granted: b
     was = ""
     if earlier is not None and earlier.approval is not None:
         was = f" (it was {earlier.status} by {earlier.approval.by})"
-    out.print(f"{word} {request_id} by {a.by}" + (f", valid for {ttl:g}s" if granted else "") + was)
+    say(f"{word} {request_id} by {a.by}" + (f", valid for {ttl:g}s" if granted else "") + was)
 
 
 @main.command()
@@ -475,7 +497,7 @@ def pause(target: str, state: Path | None, reason: str, by: str | None) -> None:
         store.set_kill_switch(name, True, reason, by or _user())
     except ReconError as e:
         fail(f"kill switch NOT engaged for {name}: {e}")
-    out.print(f"kill switch engaged for {name} in {store.path}")
+    say(f"kill switch engaged for {name} in {store.path}")
 
 
 @main.command()
@@ -488,7 +510,7 @@ def resume(target: str, state: Path | None) -> None:
         store.set_kill_switch(name, False)
     except ReconError as e:
         fail(f"kill switch NOT released for {name}: {e}")
-    out.print(f"kill switch released for {name} in {store.path}")
+    say(f"kill switch released for {name} in {store.path}")
 
 
 # schema -------------------------------------------------------------------------------------------

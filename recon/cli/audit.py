@@ -11,8 +11,9 @@ from pathlib import Path
 
 import click
 
-from recon.cli import fail, out
+from recon.cli import fail, out, say
 from recon.core.errors import ReconError
+from recon.core.text import for_terminal as esc
 
 _alert = click.IntRange(min=1)
 
@@ -49,14 +50,14 @@ def audit(loop_config: Path, out_dir: Path, history_url: str | None, alert_delet
         fail(str(e))
     d = run.data
     if d.get("error"):
-        out.print(f"audit of {d.get('loop')}: [bold red]failed[/]: {d['error']}")
+        out.print(f"audit of {esc(d.get('loop'))}: [bold red]failed[/]: {esc(d['error'])}")
     else:
         c = d["counts"]
-        out.print(f"audit of {d['loop']}: {d['status']}; plan: {c['create']} create, {c['update']} update, "
+        say(f"audit of {d['loop']}: {d['status']}; plan: {c['create']} create, {c['update']} update, "
                   f"{c['delete']} delete, {d['unchanged']} unchanged")
     for a in d.get("alerts", ()):
-        out.print(f"[bold red]ALERT[/] {a}")
-    out.print(f"wrote {run.notebook}, {run.html} and {run.record} (exit {run.exit_code})")
+        out.print(f"[bold red]ALERT[/] {esc(a)}")
+    say(f"wrote {run.notebook}, {run.html} and {run.record} (exit {run.exit_code})")
     sys.exit(run.exit_code)
 
 

@@ -12,21 +12,22 @@ from typing import Any
 
 import click
 
-from recon.cli import err, fail, out
+from recon.cli import err, fail, out, say
 from recon.core.errors import ReconError
+from recon.core.text import for_terminal as esc
 
 
 def print_summary(s: dict[str, Any]) -> None:
     """Three lines: outcome, drift and humans, guard trips."""
     trips = {g: n for g, n in s["guard_trips"].items() if n}
     conv = f"yes, at t={s['time_to_converge']:g}s" if s["converged"] else "no"
-    out.print(f"converged: {conv}; wrongful deletes: {s['wrongful_deletes']}; "
+    say(f"converged: {conv}; wrongful deletes: {s['wrongful_deletes']}; "
               f"outage: {s['outage_resource_seconds']:g} resource-seconds")
     dwell = s["drift_dwell_mean"]
-    out.print(f"drift events: {s['drift_events']}"
+    say(f"drift events: {s['drift_events']}"
               + (f", dwell mean {dwell:.1f}s p95 {s['drift_dwell_p95']:.1f}s" if dwell is not None else "")
               + f"; approvals requested: {s['approvals_requested']}; API calls: {s['api_calls']}")
-    out.print("guard trips: " + (", ".join(f"{g} ×{n}" for g, n in trips.items()) or "none"))
+    say("guard trips: " + (", ".join(f"{g} ×{n}" for g, n in trips.items()) or "none"))
 
 
 @click.command()
@@ -60,10 +61,10 @@ def simulate(scenario_file: Path, seed: int, overrides: tuple[str, ...], out_dir
             paths += write_plots(result, out_dir)
     except OSError as e:
         fail(f"{getattr(e, 'filename', None) or out_dir}: cannot write outputs: {e.strerror or e}")
-    out.print(f"[bold]{sc.name}[/] (seed {seed}): {result.summary['cycles']} cycles over "
+    out.print(f"[bold]{esc(sc.name)}[/] (seed {seed}): {result.summary['cycles']} cycles over "
               f"{sc.duration:g}s simulated")
     print_summary(result.summary)
-    out.print(f"wrote {', '.join(p.name for p in paths)} to {out_dir}")
+    say(f"wrote {', '.join(p.name for p in paths)} to {out_dir}")
 
 
 COMMANDS = [simulate]

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import click
 
-from recon.cli import err, fail, out
+from recon.cli import err, fail, say
 from recon.core.errors import ReconError
+from recon.core.text import for_terminal as esc, visible
 
 EXIT_INTERRUPTED = 130
 
@@ -50,26 +51,27 @@ def sweep(scenarios: tuple[Path, ...], grid: tuple[str, ...], seeds: int, root: 
         previous = read_root(out_dir)
         if root is None and previous is None:
             root = root_entropy(None)
-            out.print(f"root seed {root} (drawn fresh; pass --seed {root} to repeat this sweep)")
+            say(f"root seed {root} (drawn fresh; pass --seed {root} to repeat this sweep)")
         elif root is None:
             root = previous
-            out.print(f"resuming the sweep in {out_dir} (root seed {root})")
+            say(f"resuming the sweep in {out_dir} (root seed {root})")
         result = run_sweep(list(scenarios), list(grid), seeds, root_seed=root, workers=workers, scheduler=scheduler,
                            out_dir=out_dir, progress=progress,
                            bounds=Bounds(max_wrongful_deletes, max_p95_converge), sets=sets, batch_size=batch_size)
     except KeyboardInterrupt:
-        err.print(f"interrupted: finished runs are kept in {out_dir / 'sweep.csv'}; rerun the same command to resume")
+        err.print(visible(f"interrupted: finished runs are kept in {out_dir / 'sweep.csv'}; rerun the same command "
+                          "to resume"), markup=False)
         sys.exit(EXIT_INTERRUPTED)
     except (ReconError, ValueError) as e:
         fail(str(e))
     rec = result.recommendation
     for w in result.warnings:
-        err.print(f"[yellow]warning:[/] {w}", markup=True)
-    out.print(f"{len(result.runs)} runs ({result.computed} computed now, {result.reused} found finished) "
+        err.print(f"[yellow]warning:[/] {esc(w)}", markup=True)
+    say(f"{len(result.runs)} runs ({result.computed} computed now, {result.reused} found finished) "
               f"over {len(result.table)} grid point(s) x {seeds} seed(s) x {len(result.scenarios)} scenario(s)")
-    out.print(("recommended: " if rec["satisfied"] else "no recommendation: ") + rec["statement"])
+    say(("recommended: " if rec["satisfied"] else "no recommendation: ") + rec["statement"])
     for name in ("sweep.csv", "points.csv", "frontier.png", "recommendation.json"):
-        out.print(f"  wrote {out_dir / name}")
+        say(f"  wrote {out_dir / name}")
 
 
 COMMANDS = [sweep]

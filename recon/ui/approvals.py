@@ -8,10 +8,10 @@ its next cycle. It never approves on its own: nothing is written without a click
 from __future__ import annotations
 
 import getpass
-from html import escape
 
 import ipywidgets as widgets
 
+from recon.core.text import for_html, visible
 from recon.store.sqlite import PendingRequest, StateStore
 from recon.ui.render import table
 
@@ -62,8 +62,8 @@ class ApprovalPanel(widgets.VBox):
         reqs = self.listed()
         current = self.requests.value
         self.requests.options = [
-            (f"{r.request.id}  {r.request.loop}  {r.status}  {len(r.request.keys)} deletes  ({r.request.guard})",
-             r.request.id) for r in reqs]
+            (visible(f"{r.request.id}  {r.request.loop}  {r.status}  {len(r.request.keys)} deletes  "
+                     f"({r.request.guard})"), r.request.id) for r in reqs]
         ids = [r.request.id for r in reqs]
         self.requests.value = current if current in ids else (ids[0] if ids else None)
         self._show()
@@ -78,10 +78,10 @@ class ApprovalPanel(widgets.VBox):
         if r is None:
             self.details.value = "<i>no open approval requests</i>"
             return
-        who = f"; {r.status} by {escape(r.approval.by)}" if r.approval else ""
+        who = f"; {r.status} by {for_html(r.approval.by)}" if r.approval else ""
         self.details.value = (
-            f"<b>request {escape(r.request.id)}</b> for loop {escape(r.request.loop)} "
-            f"({escape(r.status)}{who})<br>held by {escape(r.request.guard)}: {escape(r.request.reason)}<br>"
+            f"<b>request {for_html(r.request.id)}</b> for loop {for_html(r.request.loop)} "
+            f"({for_html(r.status)}{who})<br>held by {for_html(r.request.guard)}: {for_html(r.request.reason)}<br>"
             f"{len(r.request.keys)} deletes, approved or denied as one set:"
             + table(("kind", "name"), r.request.keys, "recon-delete-set"))
 
@@ -97,5 +97,5 @@ class ApprovalPanel(widgets.VBox):
         a = self.store.decide(r.request.id, granted, by, self.ttl)
         word = "approved" if granted else "denied"
         ttl = f", valid for {self.ttl:g}s" if granted else ""
-        self.message.value = f"{word} {escape(a.request_id)} by {escape(a.by)}{ttl}"
+        self.message.value = f"{word} {for_html(a.request_id)} by {for_html(a.by)}{ttl}"
         self.refresh()

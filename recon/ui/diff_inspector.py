@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from html import escape
 
 import ipywidgets as widgets
 
@@ -18,6 +17,7 @@ from recon.core.decision import Decision
 from recon.core.model import Key, Resource
 from recon.core.plan import Change
 from recon.core.report import fates
+from recon.core.text import for_html, visible
 from recon.ui.render import OP_COLOURS, table, value_text, verdict_banner
 
 OPS = ("create", "update", "delete", "unchanged")
@@ -69,7 +69,7 @@ def _spec_rows(r: Resource, column: str) -> list[tuple[str, str, str]]:
 
 def field_table(row: Row) -> str:
     """HTML for one resource: every changed field with observed and desired values."""
-    title = f"<b>{escape(row.op)} {escape(row.kind)}/{escape(row.name)}</b> — {escape(row.fate)}"
+    title = f"<b>{for_html(row.op)} {for_html(row.kind)}/{for_html(row.name)}</b> — {for_html(row.fate)}"
     c = row.change
     if c is None:
         return title + "<br><i>observed matches desired; nothing to change</i>"
@@ -93,7 +93,9 @@ class DiffInspector(widgets.VBox):
                                                indent=False, layout=widgets.Layout(width="auto"))
                           for op in OPS}
         kinds = sorted({r.kind for r in self._all})
-        self.kind_filter = widgets.Dropdown(options=[ALL_KINDS, *kinds], value=ALL_KINDS, description="kind")
+        # Labels are shown as text with control characters visible; values stay the real kinds.
+        self.kind_filter = widgets.Dropdown(options=[(ALL_KINDS, ALL_KINDS), *((visible(k), k) for k in kinds)],
+                                            value=ALL_KINDS, description="kind")
         self.name_filter = widgets.Text(value="", placeholder="glob or substring", description="name")
         self.table = widgets.HTML()
         self.picker = widgets.Select(options=[], rows=8, description="resource",
@@ -138,7 +140,7 @@ class DiffInspector(widgets.VBox):
                             + table(("op", "kind", "name", "what the guards decided"),
                                     [((r.op, OP_COLOURS[r.op]), r.kind, r.name, r.fate) for r in rows]))
         current = self.picker.value
-        self.picker.options = [(f"{r.op:<9} {r.kind}/{r.name}", r) for r in rows]
+        self.picker.options = [(visible(f"{r.op:<9} {r.kind}/{r.name}"), r) for r in rows]
         if current in rows:
             self.picker.value = current
         elif rows:

@@ -7,10 +7,9 @@ paused whatever this loop's own switch says.
 
 from __future__ import annotations
 
-from html import escape
-
 import ipywidgets as widgets
 
+from recon.core.text import for_html
 from recon.store.sqlite import StateStore
 from recon.ui.approvals import current_user
 
@@ -52,7 +51,7 @@ class KillSwitchToggle(widgets.HBox):
             text = "engaged for every loop (*): release it with `recon resume '*'`"
         else:
             text = f"loop {self.loop}: " + ("engaged, cycles do nothing" if engaged else "released, cycles run")
-        self.status.value = f"<span style='color:{'#cf222e' if engaged else '#1a7f37'}'>{escape(text)}</span>"
+        self.status.value = f"<span style='color:{'#cf222e' if engaged else '#1a7f37'}'>{for_html(text)}</span>"
 
     def _everywhere(self) -> bool:
         # kill_switch(name) answers for that loop or `*`; a name no loop can have answers for `*` alone.

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from html import escape
 from typing import Any
 
 from recon.core.model import thaw
 from recon.core.policy import Outcome, Verdict
+from recon.core.text import for_html
 
 OP_COLOURS = {"create": "#1a7f37", "update": "#9a6700", "delete": "#cf222e", "unchanged": "#57606a"}
 OUTCOME_COLOURS = {
@@ -33,16 +33,16 @@ def value_text(value: Any) -> str:
 
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]], css_class: str = "recon-table") -> str:
     """An escaped HTML table; a cell given as ``(text, colour)`` is shown in that colour."""
-    head = "".join(f"<th style='text-align:left;padding:2px 8px'>{escape(h)}</th>" for h in header)
+    head = "".join(f"<th style='text-align:left;padding:2px 8px'>{for_html(h)}</th>" for h in header)
     body = []
     for row in rows:
         cells = []
         for cell in row:
             if isinstance(cell, tuple):
                 text, colour = cell
-                cells.append(f"<td style='padding:2px 8px;color:{colour}'>{escape(str(text))}</td>")
+                cells.append(f"<td style='padding:2px 8px;color:{colour}'>{for_html(str(text))}</td>")
             else:
-                cells.append(f"<td style='padding:2px 8px'>{escape(str(cell))}</td>")
+                cells.append(f"<td style='padding:2px 8px'>{for_html(str(cell))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f"<table class='{css_class}' style='border-collapse:collapse;font-family:monospace'>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
@@ -55,9 +55,9 @@ def verdict_banner(verdicts: Sequence[Verdict], headline: str = "") -> str:
              + ", ".join(f"{v.guard} ({v.outcome.value})" for v in tripped)) if tripped else "no guard tripped"
     colour = "#cf222e" if any(v.outcome.blocks for v in tripped) else ("#9a6700" if tripped else "#1a7f37")
     rows = [(v.guard, (v.outcome.value, OUTCOME_COLOURS[v.outcome]), v.reason) for v in verdicts]
-    head = f"<b>{escape(headline)}</b><br>" if headline else ""
+    head = f"<b>{for_html(headline)}</b><br>" if headline else ""
     return (f"<div class='recon-verdicts' style='border-left:4px solid {colour};padding:4px 8px'>"
-            f"{head}<span style='color:{colour}'>{escape(state)}</span>"
+            f"{head}<span style='color:{colour}'>{for_html(state)}</span>"
             f"{table(('guard', 'outcome', 'reason'), rows)}</div>")
 
 

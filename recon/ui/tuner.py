@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import ipywidgets as widgets
 
 from recon.analysis.plots import plot_convergence, plot_diff_sets
 from recon.core.errors import ReconError
+from recon.core.text import for_html, visible
 from recon.sim import Scenario, SimResult, load_scenario, simulate
 from recon.ui.debounce import Debouncer
 from recon.ui.render import figure_png
@@ -58,12 +58,12 @@ def summary_html(summary: Mapping[str, Any], setting: str) -> str:
     wrongful = int(summary["wrongful_deletes"])
     colour = "#cf222e" if wrongful else "#1a7f37"
     return (f"<div class='recon-tuner-summary' style='font-family:monospace'>"
-            f"<div class='recon-setting'>{escape(setting)}</div>"
+            f"<div class='recon-setting'>{for_html(setting)}</div>"
             f"<b>wrongful deletes</b> <span class='recon-wrongful' style='color:{colour}'>{wrongful}</span>"
-            f" · <b>time to converge</b> <span class='recon-converge'>{escape(converge_text(summary))}</span>"
+            f" · <b>time to converge</b> <span class='recon-converge'>{for_html(converge_text(summary))}</span>"
             f" · outage <span class='recon-outage'>{summary.get('outage_resource_seconds', 0):g}</span> resource-s"
             f" · approvals requested <span class='recon-approvals'>{summary.get('approvals_requested', 0)}</span>"
-            f"<br>guard trips: {escape(trips)}</div>")
+            f"<br>guard trips: {for_html(trips)}</div>")
 
 
 def _value_at(data: Mapping[str, Any], path: str) -> Any:
@@ -100,7 +100,8 @@ class ThresholdTuner(widgets.VBox):
         self.plots = plots
         self.result: SimResult | None = None
         wide = {"style": {"description_width": "150px"}, "layout": widgets.Layout(width="420px")}
-        self.scenario_picker = widgets.Dropdown(options=list(self.choices), description="scenario", **wide)
+        self.scenario_picker = widgets.Dropdown(options=[(visible(k), k) for k in self.choices], description="scenario",
+                                                **wide)
         self.max_deletes = widgets.IntSlider(min=0, max=200, description="max_deletes", **wide)
         self.max_delete_fraction = widgets.FloatSlider(min=0, max=1, step=0.05, description="max_delete_fraction",
                                                        readout_format=".2f", **wide)
@@ -212,7 +213,7 @@ class ThresholdTuner(widgets.VBox):
         try:
             result = simulate(self.configured(), seed=self.seed)
         except (ReconError, ValueError) as e:
-            self.status.value = f"<span style='color:#cf222e'>cannot simulate: {escape(str(e))}</span>"
+            self.status.value = f"<span style='color:#cf222e'>cannot simulate: {for_html(str(e))}</span>"
             return
         self.result = result
         if self.plots:
@@ -232,7 +233,7 @@ class ThresholdTuner(widgets.VBox):
         where = ", ".join(f"{p.rsplit('.', 2)[-2] if p.endswith('.max') else p.rsplit('.', 1)[-1]}={v}"
                           for p, v in point.items())
         self.frontier_note.value = (f"<div class='recon-frontier-note'>on the sweep frontier: "
-                                    f"{'this setting' if exact else 'nearest grid point'} is {escape(where)}</div>")
+                                    f"{'this setting' if exact else 'nearest grid point'} is {for_html(where)}</div>")
         self.frontier.value = figure_png(plot_frontier(self.sweep, highlight=point))
 
 

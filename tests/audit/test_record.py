@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from recon.audit import Thresholds, audit_loop
-from recon.audit.views import changes_frame, guards_frame, summary_markdown
+from recon.audit.views import changes_frame, guards_frame, summary_html
 
 
 def test_snapshot_loop_audit_records_the_plan_and_never_writes(loop_dir: Path, tmp_path: Path) -> None:
@@ -29,7 +29,7 @@ def test_snapshot_loop_audit_records_the_plan_and_never_writes(loop_dir: Path, t
     assert www["op"] == "update" and "10.0.0.99" in www["fields"] and www["decision"] == "would apply now"
     assert changes[changes["name"] == "hand-made"].iloc[0]["decision"].startswith("blocked by ownership")
     assert list(guards_frame(data)["name"]) == [g["name"] for g in data["guards"]]
-    assert "**changes pending** (exit 2)" in summary_markdown(data)
+    assert "<b>changes pending</b> (exit 2)" in summary_html(data)
 
 
 def test_in_sync_is_exit_0_and_an_empty_desired_state_is_exit_3(loop_dir: Path, tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ def test_a_broken_desired_file_is_a_failed_audit_naming_the_file(loop_dir: Path,
     assert r.exit_code == 1 and "desired.yaml" in r.data["error"]
     assert json.loads((tmp_path / "out" / "audit.json").read_text())["status"] == "error"
     assert r.runs[-1].exit_code == 1 and r.runs[-1].error == r.data["error"]  # failures are in the history too
-    assert "The audit failed" in summary_markdown(r.data)
+    assert "The audit failed" in summary_html(r.data)
 
 
 def test_alerts_follow_the_thresholds_and_the_drift_streak(loop_dir: Path, tmp_path: Path) -> None:
