@@ -83,7 +83,6 @@ class Allowed:
     intended: dict[Key, Resource]  # the desired state the loop should converge to (stamped)
     candidates: frozenset[Key]   # deletes left after the enabled exclusions
     hold: str | None             # why the candidates may not be deleted, or None
-    excluded: frozenset[Key]     # observed keys the loop may never write (unowned or protected)
 
 
 @dataclass
@@ -95,6 +94,7 @@ class Model:
     own_deletes: int = 0                  # deletes the loop itself made last cycle
 
     def excluded(self, key: Key, observed: Resource | None) -> bool:
+        """Whether the loop may never write *key* (protected, or observed without this loop's marker)."""
         on = self.enabled
         if "protected" in on and is_protected(key):
             return True
@@ -110,8 +110,7 @@ class Model:
         else:
             intended = {k: r.with_owner(self.owner) if self.owner is not None else r for k, r in desired.items()}
         observed = {} if isinstance(obs, BaseException) else dict(obs.resources)
-        excluded = frozenset(k for k, r in observed.items() if self.excluded(k, r))
-        cands = frozenset(k for k in observed if k not in intended and k not in excluded)
+        cands = frozenset(k for k, r in observed.items() if k not in intended and not self.excluded(k, r))
         halt = None
         if engaged and "kill_switch" in on:
             halt = "kill switch engaged"
@@ -129,7 +128,7 @@ class Model:
             hold = f"desired fell from {self.desired_baseline} to {len(intended)} without approval"
         elif "max_deletes" in on and len(cands) > MAX_DELETES and not approved:
             hold = f"{len(cands)} deletes > cap {MAX_DELETES} without approval"
-        return Allowed(halt, intended, cands, hold, excluded)
+        return Allowed(halt, intended, cands, hold)
 
     def shrunk(self, n: int) -> bool:
         b = self.desired_baseline

@@ -32,7 +32,7 @@ from recon.core.plan import Change, Op
 from recon.core.policy import Guards, Policy, Selector
 from recon.drivers.loop import drive
 from tests.core.engine_model import (
-    DROP, GUARDS, MAX_CHANGES, MAX_DELETES, SHRINK, Allowed, Ledger, Model, is_protected,
+    DROP, GUARDS, MAX_CHANGES, MAX_DELETES, SHRINK, Allowed, Ledger, Model,
 )
 
 LOOP = "loop-a"
@@ -85,7 +85,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.owner = owner
         self.world: dict[Key, Resource] = {k: res(k, v, owner) for k, v in initial.items()}
         self.world.update({("A", f"prot-{i}"): res(("A", f"prot-{i}"), 0, owner) for i in range(n_protected)})
-        self.world.update({k: res(k, 9, None) for k in unowned})
+        self.world.update({k: res(k, 9, "loop-b") for k in unowned})  # another loop's resources
         self.desired: dict[Key, Resource] = {k: res(k, v, None) for k, v in initial.items()}
         self.load_fails = False
         self.observation = "full"
@@ -218,7 +218,7 @@ class EngineMachine(RuleBasedStateMachine):
         for c in acted:
             if c.op is Op.DELETE:
                 continue
-            assert c.key not in a.excluded and not ("protected" in self.ENABLED and is_protected(c.key)), \
+            assert not self.model.excluded(c.key, obs.resources.get(c.key)), \
                 f"{c.op.value} of {c.key}: unowned or protected"
             assert c.target == a.intended.get(c.key), f"{c.op.value} of {c.key} is not the desired resource"
         if "max_changes" in self.ENABLED:
@@ -238,9 +238,7 @@ class EngineMachine(RuleBasedStateMachine):
 
         def goal() -> tuple[list[Key], list[Key]]:
             """Keys still to write toward the desired state, and managed keys still to delete."""
-            off = {k for k, r in self.world.items() if self.model.excluded(k, r)}
-            if "protected" in self.ENABLED:
-                off |= {k for k in target if is_protected(k)}
+            off = {k for k in self.world.keys() | target.keys() if self.model.excluded(k, self.world.get(k))}
             todo = [k for k, r in target.items() if k not in off and self.world.get(k) != r]
             return todo, [k for k in self.world if k not in target and k not in off]
 
@@ -280,3 +278,29 @@ TestEngineAllGuards = machine_for("all", frozenset(GUARDS)).TestCase
 for _guard in GUARDS:
     globals()[f"TestEngineOnly_{_guard}"] = machine_for(_guard, frozenset({_guard})).TestCase
 del _guard
+
+
+def story(enabled: frozenset[str]) -> EngineMachine:
+    """A machine started by hand for a fixed story: ten owned resources, desired shrinks to two."""
+    m = machine_for("story", enabled)()
+    m.setup(initial={k: 1 for k in UNIVERSE[:10]}, owner=LOOP, n_protected=0, unowned=set())
+    m.change_desired("set", {k: 1 for k in UNIVERSE[:2]}, 0.0)
+    m.cycle()  # eight deletes > cap 3: held, a request is filed
+    return m
+
+
+def test_a_carried_approval_never_covers_a_new_set() -> None:
+    m = story(frozenset({"max_deletes"}))
+    m.cycle("grant", 3600.0)  # the approved eight go
+    m.drift("bulk", HAND[:4], 5, True)  # four the human never saw appear
+    m.cycle()
+    assert all(k in m.world for k in HAND[:4]), "a carried approval covered a set it never approved"
+    m.teardown()
+
+
+def test_a_carried_approval_expires() -> None:
+    m = story(frozenset({"max_deletes"}))
+    m.observe_only_cycle("grant", 90.0)  # the approval is looked up and carried, nothing is deleted
+    m.cycle()  # one period later it has expired
+    assert len(m.world) == 10, "deleted under an expired approval"
+    m.teardown()
