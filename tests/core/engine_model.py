@@ -1,0 +1,158 @@
+"""The state machine's own model of what the engine may do, independent of the engine's LoopState.
+
+The machine feeds every cycle its desired state, observation, kill switch and approvals, so it can say
+on its own what a safe loop may delete and write: ``Model.allowed`` judges one cycle from what was fed
+in, and ``Model.advance`` moves the model's baselines the way the guards' contract says they move.
+``Ledger`` is the machine's approver: it knows which key sets it granted and until when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from recon.core.approval import Approval, ApprovalRequest, keys_digest
+from recon.core.model import Key, Observation, Resource
+
+# Every guard by name; a policy of the machine enables a subset of them.
+GUARDS: tuple[str, ...] = (
+    "kill_switch", "desired_error", "empty_desired", "desired_shrink", "incomplete_observation",
+    "ownership", "protected", "max_deletes", "max_changes",
+)
+MAX_DELETES = 3
+MAX_CHANGES = 5
+SHRINK = 0.3
+DROP = 0.3
+
+
+def is_protected(key: Key) -> bool:
+    """The machine's protected set, written independently of the policy's selector ``A/prot-*``."""
+    return key[0] == "A" and key[1].startswith("prot-")
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    keys: frozenset[Key]
+    expires: float
+
+
+@dataclass
+class Ledger:
+    """The human approver, as the machine's record of requests filed and key sets granted until when."""
+
+    requests: dict[str, ApprovalRequest] = field(default_factory=dict)
+    answers: dict[str, Approval] = field(default_factory=dict)
+    grants: list[Grant] = field(default_factory=list)
+    auto_ttl: float | None = None  # once set (teardown), every request is granted on filing
+
+    def file(self, req: ApprovalRequest, now: float) -> None:
+        assert req.digest == keys_digest(req.keys), f"request {req.id}: digest does not match its keys"
+        self.requests[req.id] = req
+        done = self.answers.get(req.id)
+        if self.auto_ttl is not None and not (done is not None and done.granted):
+            self.answer(req.id, True, now, self.auto_ttl)
+
+    def pending(self) -> list[str]:
+        """Unanswered requests, oldest first."""
+        return [rid for rid in self.requests if rid not in self.answers]
+
+    def answer(self, rid: str, granted: bool, now: float, ttl: float) -> None:
+        req = self.requests[rid]
+        self.answers[rid] = Approval(rid, req.digest, granted, "test-human", now, now + ttl)
+        if granted:
+            self.grants.append(Grant(frozenset(req.keys), now + ttl))
+
+    def grant_everything(self, now: float, ttl: float) -> None:
+        """Teardown: the human approves whatever was asked, overriding earlier denials."""
+        self.auto_ttl = ttl
+        for rid in self.requests:
+            self.answer(rid, True, now, ttl)
+
+    def lookup(self, rid: str) -> Approval | None:
+        return self.answers.get(rid)
+
+    def covers(self, keys: frozenset[Key], now: float) -> bool:
+        """Some grant not yet expired was for a key set that contains *keys*."""
+        return bool(keys) and any(keys <= g.keys and now < g.expires for g in self.grants)
+
+
+@dataclass(frozen=True, slots=True)
+class Allowed:
+    """What a cycle may do, judged by the model from what the machine fed in."""
+
+    halt: str | None             # why no write at all is allowed, or None
+    intended: dict[Key, Resource]  # the desired state the loop should converge to (stamped)
+    candidates: frozenset[Key]   # deletes left after the enabled exclusions
+    hold: str | None             # why the candidates may not be deleted, or None
+
+
+@dataclass
+class Model:
+    enabled: frozenset[str]
+    owner: str | None
+    desired_baseline: int | None = None   # desired count of the last cycle whose desired was accepted
+    observed_baseline: int | None = None  # count of the last complete observation
+    own_deletes: int = 0                  # deletes the loop itself made last cycle
+
+    def excluded(self, key: Key, observed: Resource | None) -> bool:
+        """Whether the loop may never write *key* (protected, or observed without this loop's marker)."""
+        on = self.enabled
+        if "protected" in on and is_protected(key):
+            return True
+        return ("ownership" in on and self.owner is not None and observed is not None
+                and observed.owner != self.owner)
+
+    def allowed(self, engaged: bool, desired: dict[Key, Resource] | BaseException,
+                obs: Observation | BaseException, ledger: Ledger, now: float) -> Allowed:
+        on = self.enabled
+        if isinstance(desired, BaseException):
+            # A loop without the desired_error guard reads a failed load as empty, by design.
+            intended: dict[Key, Resource] = {}
+        else:
+            intended = {k: r.with_owner(self.owner) if self.owner is not None else r for k, r in desired.items()}
+        observed = {} if isinstance(obs, BaseException) else dict(obs.resources)
+        cands = frozenset(k for k, r in observed.items() if k not in intended and not self.excluded(k, r))
+        halt = None
+        if engaged and "kill_switch" in on:
+            halt = "kill switch engaged"
+        elif isinstance(obs, BaseException):
+            halt = "observation failed"
+        elif isinstance(desired, BaseException) and "desired_error" in on:
+            halt = "desired state failed to load"
+        elif "empty_desired" in on and not intended and observed:
+            halt = "desired state empty"
+        hold = None
+        approved = ledger.covers(cands, now)
+        if isinstance(obs, Observation) and "incomplete_observation" in on and self._dropped(obs):
+            hold = "observation incomplete or fell unexplained"
+        elif self.shrunk(len(intended)) and not approved:
+            hold = f"desired fell from {self.desired_baseline} to {len(intended)} without approval"
+        elif "max_deletes" in on and len(cands) > MAX_DELETES and not approved:
+            hold = f"{len(cands)} deletes > cap {MAX_DELETES} without approval"
+        return Allowed(halt, intended, cands, hold)
+
+    def shrunk(self, n: int) -> bool:
+        b = self.desired_baseline
+        return "desired_shrink" in self.enabled and bool(b) and (b - n) / b > SHRINK  # type: ignore[operator]
+
+    def _dropped(self, obs: Observation) -> bool:
+        if not obs.complete:
+            return True
+        last = self.observed_baseline
+        if not last:
+            return False
+        expected = last - self.own_deletes
+        return expected > 0 and (expected - len(obs)) / last > DROP
+
+    def advance(self, a: Allowed, obs: Observation | BaseException, deleted: int, ledger: Ledger,
+                now: float) -> None:
+        """Move the baselines as the guards' contract says, from this cycle's inputs and the model's verdicts."""
+        if a.halt in ("kill switch engaged", "observation failed"):
+            self.own_deletes = 0
+            return
+        assert isinstance(obs, Observation)
+        if obs.complete:
+            self.observed_baseline = len(obs)
+        held_shrink = self.shrunk(len(a.intended)) and a.candidates and not ledger.covers(a.candidates, now)
+        if a.halt is None and not held_shrink:
+            self.desired_baseline = len(a.intended)
+        self.own_deletes = deleted

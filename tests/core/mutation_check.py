@@ -1,0 +1,191 @@
+"""Hand-written mutants of recon's guards, and the check that the engine state machines catch each one.
+
+Each mutant is an exact text replacement in one source file. ``check`` copies the package and the
+state machine into a temporary folder, applies one mutant at a time, and runs the machines named for
+it in a subprocess with a fixed Hypothesis seed and a bounded number of examples. A mutant whose
+target text is not found exactly once is an error, so the table cannot rot silently; an unmutated
+copy must pass first, so a broken copy cannot pass for a caught mutant.
+
+Run ``scripts/mutation-check`` (or ``python -m tests.core.mutation_check``) for the report.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MACHINES = "tests/core/test_engine_state_machine.py"
+COPIED = ("tests/__init__.py", "tests/core/__init__.py", "tests/core/engine_model.py", MACHINES)
+# Small enough to keep the whole check near two minutes on two busy cores, large enough to catch all.
+EXAMPLES, STEPS = 100, 50
+
+
+@dataclass(frozen=True, slots=True)
+class Mutant:
+    name: str
+    path: str            # relative to the repository root
+    old: str             # must occur exactly once
+    new: str
+    machines: tuple[str, ...]  # the machine classes (or story tests) in MACHINES that must catch it
+
+
+CYCLE, DECISION, APPROVAL = "recon/core/cycle.py", "recon/core/decision.py", "recon/core/approval.py"
+# The approval stories replay a fixed carry-and-expire sequence, so these mutants do not depend on
+# the search alone (the machines alone caught each of them too when this table was written).
+APPROVALS = ("test_a_carried_approval_never_covers_a_new_set", "test_a_carried_approval_expires",
+             "TestEngineOnly_max_deletes", "TestEngineOnly_desired_shrink", "TestEngineAllGuards")
+
+
+def alone(guard: str) -> tuple[str, ...]:
+    return (f"TestEngineOnly_{guard}", "TestEngineAllGuards")
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant("shrink baseline ratchets down on a held shrink", CYCLE,
+           "len(desired) if (desired is not None and decision.accept_desired) else",
+           "len(desired) if desired is not None else", alone("desired_shrink")),
+    Mutant("shrink guard reads the observed count as its baseline", CYCLE,
+           "last_accepted_desired=state.last_accepted_desired, last_observed",
+           "last_accepted_desired=state.last_observed, last_observed", alone("desired_shrink")),
+    Mutant("approval expiry ignored on lookup", APPROVAL,
+           "self.digest == digest and now < self.expires_at", "self.digest == digest", APPROVALS),
+    # Dropping only the carry's `now < state.approved_until` test is an equivalent mutant: decide()
+    # checks the carried approval's expiry again. This one makes the carry outlive the approval.
+    Mutant("carried approval outlives its expiry", CYCLE,
+           "carried = (keys, approval.expires_at, approval.by)",
+           "carried = (keys, approval.expires_at + policy.approval_ttl, approval.by)", APPROVALS),
+    Mutant("carried approval covers any key set", CYCLE,
+           "if keys <= state.approved_keys and now < state.approved_until:",
+           "if True and now < state.approved_until:", APPROVALS),
+    Mutant("failed load treated as empty", CYCLE,
+           "if policy.guards.desired_error.enabled:", "if False:", alone("desired_error")),
+    Mutant("empty desired state not refused", DECISION,
+           "if g.empty_desired.enabled and ctx.desired_count == 0", "if False and ctx.desired_count == 0",
+           alone("empty_desired")),
+    Mutant("ownership no longer excludes updates", DECISION,
+           "unowned = [c for c in deletes + updates if", "unowned = [c for c in deletes if", alone("ownership")),
+    Mutant("ownership no longer excludes deletes", DECISION,
+           "unowned = [c for c in deletes + updates if", "unowned = [c for c in updates if", alone("ownership")),
+    Mutant("protected no longer excludes updates", DECISION,
+           "hit = [c for c in creates + updates + deletes if", "hit = [c for c in creates + deletes if",
+           alone("protected")),
+    Mutant("protected no longer excludes deletes", DECISION,
+           "hit = [c for c in creates + updates + deletes if", "hit = [c for c in creates + updates if",
+           alone("protected")),
+    Mutant("max_deletes cap off by one", DECISION,
+           "if md.max is not None and n > md.max:", "if md.max is not None and n > md.max + 1:",
+           alone("max_deletes")),
+    Mutant("max_deletes cap ignored", DECISION,
+           "if md.max is not None and n > md.max:", "if False:", alone("max_deletes")),
+    Mutant("observe-only writes", CYCLE,
+           "    if observe_only:\n        would =", "    if False:\n        would =", ("TestEngineAllGuards",)),
+    Mutant("incomplete observation still deletes", DECISION,
+           "    if suppress:\n        blocked.extend(", "    if False:\n        blocked.extend(",
+           alone("incomplete_observation")),
+    Mutant("observation flagged incomplete is trusted", DECISION,
+           "elif not ctx.observation_complete:\n        suppress = True",
+           "elif not ctx.observation_complete:\n        suppress = False", alone("incomplete_observation")),
+    Mutant("unexplained count drop ignored", DECISION,
+           "drop / ctx.last_observed > g.incomplete_observation.max_drop_fraction",
+           "drop / ctx.last_observed > 1.0", alone("incomplete_observation")),
+    Mutant("kill switch ignored", CYCLE,
+           "if engaged and policy.guards.kill_switch.enabled:", "if False:", alone("kill_switch")),
+    Mutant("max_changes cap ignored", DECISION,
+           "if mc.enabled and len(ordered) > mc.max:", "if False:", alone("max_changes")),
+)
+
+
+class MutantRotted(Exception):
+    """A mutant's target text is gone: re-target the table after the source changed."""
+
+
+def patched(text: str, m: Mutant) -> str:
+    """*text* with the mutant applied; its target must occur exactly once."""
+    n = text.count(m.old)
+    if n != 1:
+        raise MutantRotted(f"{m.path}: mutant {m.name!r}: target text found {n} times, need exactly 1: {m.old!r}")
+    return text.replace(m.old, m.new)
+
+
+def apply(root: Path, m: Mutant) -> None:
+    p = root / m.path
+    p.write_text(patched(p.read_text(), m))
+
+
+def copy_tree(dest: Path, source: Path = ROOT) -> None:
+    shutil.copytree(source / "recon", dest / "recon", ignore=shutil.ignore_patterns("__pycache__"))
+    for rel in COPIED:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / rel, dest / rel)
+    (dest / "pytest.ini").write_text("[pytest]\n")  # anchors the rootdir in the copy
+
+
+def _env(root: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1", "RECON_SM_DERANDOMIZE": "1",
+            "RECON_SM_EXAMPLES": str(EXAMPLES), "RECON_SM_STEPS": str(STEPS)}
+
+
+def run_machines(root: Path, machines: tuple[str, ...]) -> tuple[int, str]:
+    ids = [f"{MACHINES}::{m}" for m in machines]
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *ids]
+    p = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=600)
+    return p.returncode, p.stdout + p.stderr
+
+
+def verdict(m: Mutant, work: Path) -> tuple[str, str]:
+    """CAUGHT if a machine's assertion fails, SURVIVED if all pass, ERROR for anything else."""
+    root = work / m.name.replace(" ", "_")
+    copy_tree(root)
+    apply(root, m)
+    rc, out = run_machines(root, m.machines)
+    if rc == 0:
+        return "SURVIVED", ""
+    if rc == 1 and "AssertionError" in out:
+        line = next((ln for ln in out.splitlines() if ln.startswith("E ") and "Error" in ln), "")
+        return "CAUGHT", line[1:].strip()
+    return "ERROR", out[-2000:]
+
+
+def check(only: tuple[str, ...] = (), workers: int = 2) -> list[tuple[Mutant, str, str]]:
+    """Run the control and every mutant (or those whose name contains one of *only*); return
+    (mutant, CAUGHT/SURVIVED/ERROR, detail) per mutant."""
+    chosen = tuple(m for m in MUTANTS if not only or any(o in m.name for o in only))
+    with tempfile.TemporaryDirectory(prefix="recon-mutants-") as tmp:
+        work = Path(tmp)
+        control = work / "control"
+        copy_tree(control)
+        probe = subprocess.run([sys.executable, "-c", "import recon; print(recon.__file__)"], cwd=control,
+                               env=_env(control), capture_output=True, text=True, check=True)
+        if not probe.stdout.strip().startswith(str(control)):
+            raise RuntimeError(f"the copy does not import its own recon: {probe.stdout.strip()}")
+        for m in MUTANTS:  # every target must exist before anything runs
+            patched((ROOT / m.path).read_text(), m)
+        every = tuple(sorted({name for m in chosen for name in m.machines}))
+        rc, out = run_machines(control, every)
+        if rc != 0:
+            raise RuntimeError(f"the unmutated copy fails the machines:\n{out[-3000:]}")
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(lambda m: verdict(m, work), chosen))
+    return [(m, v, d) for m, (v, d) in zip(chosen, results)]
+
+
+def main(argv: list[str]) -> int:
+    results = check(tuple(argv))
+    for m, v, detail in results:
+        print(f"{v:8}  {m.name}" + (f"  ({detail})" if detail and v == "CAUGHT" else ""))
+        if v == "ERROR":
+            print(detail)
+    survived = [m.name for m, v, _ in results if v != "CAUGHT"]
+    print(f"{len(results) - len(survived)}/{len(results)} mutants caught")
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
