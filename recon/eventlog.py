@@ -1,4 +1,5 @@
-"""Append-only JSONL event log of cycle records: one JSON object per line, flushed per cycle."""
+"""Append-only JSONL event log of cycle records: one JSON object per line, flushed per cycle.
+Every string in a record is redacted before it is written: the log outlives the run and is shipped."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from recon.core.cycle import CycleRecord
+from recon.core.redact import redact_all
 
 
 class EventLog:
@@ -16,6 +18,6 @@ class EventLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def append(self, record: CycleRecord | dict[str, Any]) -> None:
-        row = record.to_dict() if isinstance(record, CycleRecord) else record
+        row = redact_all(record.to_dict() if isinstance(record, CycleRecord) else record)
         with self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(row, sort_keys=True, default=str) + "\n")

@@ -23,6 +23,7 @@ from recon.core.decision import Decision
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Observation, thaw
 from recon.core.policy import Guards, Mode, Policy
+from recon.core.redact import redact
 from recon.core.report import EXIT_ERROR, decision_dict, exit_code, fates
 
 
@@ -31,7 +32,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(msg: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {msg}", markup=True)
+    err.print(f"[bold red]error:[/] {redact(msg)}", markup=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -179,7 +180,7 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
 
     def bail(msg: str) -> NoReturn:
         if as_json:  # scripts reading stdout get a record of the failure too
-            click.echo(json.dumps({"exit_code": EXIT_ERROR, "error": msg}, indent=1))
+            click.echo(json.dumps({"exit_code": EXIT_ERROR, "error": redact(msg)}, indent=1))
         fail(msg)
 
     try:
@@ -283,7 +284,7 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
             out.print(f"cycle {r.cycle}: paused (kill switch)")
             return
         if r.observed_count is None:
-            out.print(f"cycle {r.cycle}: [red]{'; '.join(r.errors) or 'observation failed'}[/]; no changes proposed")
+            out.print(f"cycle {r.cycle}: [red]{redact('; '.join(r.errors)) or 'observation failed'}[/]; no changes proposed")
             return
         acting = [v.guard for v in r.verdicts if v.outcome.blocks or v.outcome.value == "defer"]
         excluded = [v for v in r.verdicts if v.outcome.value == "exclude"]
@@ -293,11 +294,11 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
         if excluded:
             line += "; excluded: " + ", ".join(f"{len(v.keys)} by {v.guard}" for v in excluded)
         if r.errors:
-            line += f"; [red]errors: {'; '.join(r.errors)}[/]"
+            line += f"; [red]errors: {redact('; '.join(r.errors))}[/]"
         out.print(line)
 
     def show_error(e: Exception) -> None:
-        out.print(f"cycle {driver.cycles}: [red]{e}[/]; nothing done this cycle")
+        out.print(f"cycle {driver.cycles}: [red]{redact(str(e))}[/]; nothing done this cycle")
 
     driver = RealtimeDriver(loop, interval or cfg.interval, cfg.jitter if jitter is None else jitter,
                             events=log, metrics=metrics, on_record=show, on_error=show_error)

@@ -12,8 +12,8 @@ import re
 
 MASK = "***"
 
-# scheme://user:PASSWORD@host ; the password may be empty only in the sense of "user:@", still masked.
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@'\"<>]*:)(?P<secret>[^\s/@'\"<>]*)@")
+# scheme://user:PASSWORD@host, also with one slash: a URL that went through a path join loses one.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*:/{1,3}[^\s/:@'\"<>]*:)(?P<secret>[^\s/@'\"<>]*)@")
 # libpq key=value and URL query forms: password=..., sslpassword=..., passfile=..., secret=..., token=...
 _KEY_WORDS = (r"password|passwd|pwd|passfile|sslpassword|secret|secret_?access_?key|access_?key_?id"
               r"|session_?token|token|api_?key")
