@@ -23,7 +23,7 @@ from recon.core.decision import Decision
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Observation, thaw
 from recon.core.policy import Guards, Mode, Policy
-from recon.core.redact import redact
+from recon.core.redact import redact, redact_all
 from recon.core.report import EXIT_ERROR, decision_dict, exit_code, fates
 
 
@@ -47,8 +47,8 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
                    approve_hint: str | None = None) -> None:
     plan = decision.plan
     obs = "complete" if record.observation_complete else f"INCOMPLETE ({record.observation_reason})"
-    out.print(f"[bold]loop[/] {loop}: desired {record.desired_count} from {record.desired_source}, "
-              f"observed {record.observed_count} ({obs})")
+    out.print(f"[bold]loop[/] {loop}: desired {record.desired_count} from {redact(str(record.desired_source))}, "
+              f"observed {record.observed_count} ({redact(obs)})")
     if plan is not None:
         c = plan.counts()
         out.print(f"plan: [green]{c['create']} create[/], [yellow]{c['update']} update[/], "
@@ -72,7 +72,7 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
         g.add_column(col)
     for v in decision.verdicts:
         style = "red" if v.outcome.blocks else ("yellow" if v.outcome.value in ("exclude", "defer") else "dim")
-        g.add_row(v.guard, f"[{style}]{v.outcome.value}[/]", v.reason)
+        g.add_row(v.guard, f"[{style}]{v.outcome.value}[/]", redact(v.reason))
     out.print(g)
     if decision.approval_request:
         r = decision.approval_request
@@ -80,7 +80,7 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
                 else "not filed: no state store (pass --state FILE to file it for approval)")
         out.print(f"[bold yellow]approval needed[/]: request {r.id} ({len(r.keys)} deletes, {r.guard}); {hint}")
     for a in decision.alerts:
-        out.print(f"[bold red]ALERT[/] {a}")
+        out.print(f"[bold red]ALERT[/] {redact(a)}")
     code = exit_code(decision)
     summary = {0: "in sync", 2: f"{len(decision.batch)} changes would be applied now, "
                                 f"{len(decision.deferred)} deferred", 3: "a guard blocks or holds changes"}[code]
@@ -219,7 +219,8 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
     record, _, decision = run_once(loop, time.time(), persist=False, desired=d, observation=o)
     code = exit_code(decision)
     if as_json:
-        click.echo(json.dumps(decision_json(loop.name, "observe-only", decision, record), indent=1, default=str))
+        click.echo(json.dumps(redact_all(decision_json(loop.name, "observe-only", decision, record)), indent=1,
+                              default=str))
     else:
         print_decision(loop.name, decision, record, approve_hint=hint)
     sys.exit(code)

@@ -116,6 +116,18 @@ def test_a_credential_reaching_a_message_is_masked_in_every_output(tmp_path: Pat
     assert scan_for(CANARY, *texts, paths=outputs(tmp_path, loop)) == []
 
 
+def test_a_credential_in_the_desired_source_is_masked_in_plan_output(tmp_path: Path) -> None:
+    (tmp_path / "observed.yaml").write_text("resources: []\n")
+    (tmp_path / f"inv password={CANARY}.yaml").write_text("resources: []\n")
+    loop = tmp_path / "LOOP.yaml"
+    loop.write_text(json.dumps({"name": "leaky", "provider": {"type": "snapshot", "path": "observed.yaml"},
+                                "desired": {"path": f"inv password={CANARY}.yaml"}, "guards": {"empty_desired": False}}))
+    text, as_json = recon("plan", loop, cwd=tmp_path), recon("plan", loop, "--json", cwd=tmp_path)
+    assert (text.code, as_json.code) == (0, 0), text.stdout + text.stderr
+    assert "password=***" in text.stdout and "password=***" in as_json.json()["desired"]["source"]
+    assert scan_for(CANARY, text.stdout, text.stderr, as_json.stdout, as_json.stderr) == []
+
+
 @pytest.mark.parametrize("text,masked", [
     (f"postgresql://u:{CANARY}@h:5432/db", "postgresql://u:***@h:5432/db"),
     (f"cannot open postgresql:/u:{CANARY}@h/x.yaml", "cannot open postgresql:/u:***@h/x.yaml"),
