@@ -57,9 +57,14 @@ def run_audit(loop_config: str | Path, out_dir: str | Path, history_url: str | N
     from papermill.exceptions import PapermillExecutionError
 
     from recon.config import load_loop_config
+    from recon.providers.base import ProviderError, build_observer
 
     config = Path(loop_config).resolve()
-    load_loop_config(config)  # a config that does not load is an error naming it, and nothing is written
+    cfg, base = load_loop_config(config)  # a config that does not load is an error naming it, and nothing is written
+    try:  # so are provider settings that are refused (a hostile name, a credential in the text)
+        build_observer(cfg.provider.model_dump(), base)
+    except ProviderError as e:
+        raise AuditError(f"{config}: {e}") from None
     if history_url:
         parse_history_url(history_url)
     if not notebook.is_file():

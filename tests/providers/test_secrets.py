@@ -76,6 +76,15 @@ def test_a_password_in_dbname_is_refused_by_every_command(tmp_path: Path) -> Non
     refused_everywhere(provider, setting, canary, tmp_path, "plan", "json", "snapshot", "watch")
 
 
+def test_an_audit_refuses_a_credential_in_a_setting_before_writing_anything(tmp_path: Path) -> None:
+    provider, setting, canary = INLINE[1]
+    loop = write_loop(tmp_path, provider, [])
+    run = recon("audit", loop, "--out", tmp_path / "out", cwd=tmp_path)
+    assert run.code == 1 and str(loop) in run.stderr and f"field {setting} holds" in run.stderr, run.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / ".recon").exists()
+    assert scan_for(canary, run.stdout, run.stderr) == []
+
+
 def test_a_credential_in_a_history_url_is_refused_in_every_form(tmp_path: Path) -> None:
     urls = [f"postgresql://audit:{CANARY}@127.0.0.1:1/h", f"postgresql://audit@127.0.0.1:1/h?password={CANARY}",
             f"sqlite:///{tmp_path}/h.db?sslpassword={CANARY}", f"sqlite:///{tmp_path}/password={CANARY}.db"]
