@@ -49,11 +49,6 @@ def refuse_inline_credentials(settings: Mapping[str, Any], provider: str) -> Non
     """Refuse a setting whose name says it holds a secret, or whose text holds one (a URL password,
     ``password=``, an AWS key id, a TSIG secret): credentials come only from *_env and *_file."""
     for field, is_key, text in _leaves(settings, ""):
-        low = text.lower()
-        if is_key and any(w in low for w in SECRET_WORDS) and not (low.endswith("_env") or low.endswith("_file")):
-            raise ProviderError(
-                f"provider {provider}: field {field!r} would put a credential in the config text; "
-                f"name an environment variable ({text}_env: VAR) or a file ({text}_file: PATH) instead")
         what = credential_in(text)
         if what:
             # The text is never echoed, and a key holding one is named by its parent only.
@@ -61,6 +56,11 @@ def refuse_inline_credentials(settings: Mapping[str, Any], provider: str) -> Non
             raise ProviderError(
                 f"provider {provider}: field {where} holds {what}; credentials come only from the "
                 "environment or a file: use the provider's *_env or *_file settings (e.g. password_env: VAR)")
+        low = text.lower()
+        if is_key and any(w in low for w in SECRET_WORDS) and not (low.endswith("_env") or low.endswith("_file")):
+            raise ProviderError(
+                f"provider {provider}: field {field!r} would put a credential in the config text; "
+                f"name an environment variable ({text}_env: VAR) or a file ({text}_file: PATH) instead")
 
 
 def parse_settings(model: type[M], settings: Mapping[str, Any], provider: str) -> M:

@@ -41,6 +41,7 @@ INLINE: list[tuple[dict[str, Any], str, str]] = [
     ({"type": "nftables", "table": "t", "chain": f"token={CANARY}"}, "chain", CANARY),
     ({"type": "files", "path": ".", "exclude": ["*.swp", f"https://u:{CANARY}@h/x"]}, "exclude.1", CANARY),
     ({"type": "snapshot", "path": f"x password={CANARY}.yaml"}, "path", CANARY),
+    ({"type": "dns", "zone": "x.test", "registry": {f"password={CANARY}": 1}}, "registry", CANARY),
 ]
 
 
