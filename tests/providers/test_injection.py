@@ -11,11 +11,13 @@ namespace, the zone by AXFR, the role catalogue, moto's state) must be identical
 from __future__ import annotations
 
 from pathlib import Path
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from recon.providers.nftables import NftablesObserver
 from tests.providers.helpers import Run, recon, write_loop
 from tests.providers.test_aws import make_group, make_zone
 from tests.providers.test_nftables import RULESET
@@ -148,3 +150,13 @@ def test_file_paths_with_control_characters_are_refused(tmp_path: Path) -> None:
         ("owner_xattr", "recon-owner"),
     ])
     plan_each(tmp_path / "snap", {"type": "snapshot", "path": "x.yaml"}, [("path", "obs\x00.yaml")])
+
+
+def test_nft_names_travel_only_as_json_strings(tmp_path: Path) -> None:
+    """Even a valid identifier that is an nft keyword never reaches nft's command-line parser."""
+    obs = NftablesObserver.from_config({"table": "flush", "chain": "ruleset", "netns": "ns1"}, tmp_path)
+    argv = obs.argv()
+    assert argv[1:4] == ["netns", "exec", "ns1"] and argv[5:] == ["-j", "-f", "-"]
+    assert "flush" not in argv and "ruleset" not in argv
+    assert json.loads(obs._request()) == {"nftables": [{"list": {"chain": {"family": "inet", "table": "flush",
+                                                                           "name": "ruleset"}}}]}
