@@ -1,7 +1,8 @@
 """Append-only JSONL event log of cycle records: one JSON object per line, flushed per cycle.
 
 The log is the audit trail of a watch, so a path it cannot append to (a folder, a FIFO, a file in
-a read-only place) is an error when the log is opened, not a cycle later or never.
+a read-only place) is an error when the log is opened, not a cycle later or never. Every string in
+a record is redacted before it is written: the log outlives the run and is shipped.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from recon.core.cycle import CycleRecord
 from recon.core.errors import ReconError
+from recon.core.redact import redact_all
 
 
 class EventLogError(ReconError):
@@ -44,7 +46,7 @@ class EventLog:
         return fd
 
     def append(self, record: CycleRecord | dict[str, Any]) -> None:
-        row = record.to_dict() if isinstance(record, CycleRecord) else record
+        row = redact_all(record.to_dict() if isinstance(record, CycleRecord) else record)
         data = (json.dumps(row, sort_keys=True, default=str) + "\n").encode("utf-8")
         fd = self._open()
         try:

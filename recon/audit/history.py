@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from recon.core.errors import ReconError
+from recon.core.redact import credential_in, redact
 from recon.providers.settings import SECRET_WORDS
 
 
@@ -94,6 +95,10 @@ def parse_history_url(url: str) -> URL:
         raise HistoryError("history store: the URL given (--history or RECON_AUDIT_HISTORY) is not a SQLAlchemy "
                            "URL, e.g. sqlite:////path/history.db or postgresql+psycopg://user@host/db") from None
     secret_query = [k for k in u.query if any(w in k.lower() for w in SECRET_WORDS)]
+    if u.password is None and not secret_query and credential_in(url):
+        raise HistoryError("history store: the URL given (--history or RECON_AUDIT_HISTORY) holds "
+                           f"{credential_in(url)}; give it to the driver through its environment or files "
+                           "(PGPASSWORD, ~/.pgpass) instead")
     if u.password is not None or secret_query:
         # Neither the password nor the query is shown: render without them.
         shown = u.set(password=None, query={}).render_as_string(hide_password=True)
@@ -125,7 +130,8 @@ class HistoryStore:
         """Store one run (keys as the columns of ``audit_runs``); returns its id."""
         values = {c.name: row.get(c.name) for c in runs_table.columns if c.name != "id"}
         values["guards_tripped"] = json.dumps(list(row.get("guards_tripped") or []))
-        values["alerts"] = json.dumps(list(row.get("alerts") or []))
+        values["alerts"] = json.dumps([redact(str(a)) for a in row.get("alerts") or ()])
+        values["error"] = redact(values["error"]) if values["error"] else values["error"]
         try:
             with self.engine.begin() as db:
                 return int(db.execute(runs_table.insert().values(**values)).inserted_primary_key[0])

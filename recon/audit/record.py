@@ -19,6 +19,7 @@ from typing import Any
 from recon.audit.history import HistoryError, HistoryRun, HistoryStore
 from recon.audit.trend import drift_streak
 from recon.core.policy import Outcome
+from recon.core.redact import redact_all
 from recon.core.decision import Decision
 from recon.core.report import EXIT_BLOCKED, EXIT_ERROR, EXIT_IN_SYNC, EXIT_PENDING, decision_dict
 from recon.core.report import exit_code
@@ -101,6 +102,7 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
         data.update({"exit_code": EXIT_ERROR, "error": str(e) or type(e).__name__, "changes": [], "guards": [],
                      "counts": {"create": 0, "update": 0, "delete": 0},
                      "pending": {"create": 0, "update": 0, "delete": 0}, "unchanged": 0})
+    data = redact_all(data)  # type: ignore[assignment]  # before it reaches the history, audit.json or the notebook
     data["status"] = STATUS[data["exit_code"]]
     data["thresholds"] = {"deletes": thresholds.deletes, "changes": thresholds.changes,
                           "drift_runs": thresholds.drift_runs}
@@ -129,7 +131,7 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
         data["exit_code"], data["status"] = EXIT_ERROR, STATUS[EXIT_ERROR]
     data["trend"] = [r.to_dict() for r in runs[-50:]]
     path = out / RECORD_NAME
-    path.write_text(json.dumps(data, indent=1, default=str) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(redact_all(data), indent=1, default=str) + "\n", encoding="utf-8")
     return AuditResult(data, path, runs, decision)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from recon.audit.history import parse_history_url
 from recon.audit.record import EXIT_ERROR, RECORD_NAME, STATUS, Thresholds
 from recon.core.errors import ReconError
+from recon.core.redact import redact_all
 
 NOTEBOOK = Path(__file__).with_name("audit.ipynb")
 
@@ -56,9 +57,14 @@ def run_audit(loop_config: str | Path, out_dir: str | Path, history_url: str | N
     from papermill.exceptions import PapermillExecutionError
 
     from recon.config import load_loop_config
+    from recon.providers.base import ProviderError, build_observer
 
     config = Path(loop_config).resolve()
-    load_loop_config(config)  # a config that does not load is an error naming it, and nothing is written
+    cfg, base = load_loop_config(config)  # a config that does not load is an error naming it, and nothing is written
+    try:  # so are provider settings that are refused (a hostile name, a credential in the text)
+        build_observer(cfg.provider.model_dump(), base)
+    except ProviderError as e:
+        raise AuditError(f"{config}: {e}") from None
     if history_url:
         parse_history_url(history_url)
     if not notebook.is_file():
@@ -82,6 +88,7 @@ def run_audit(loop_config: str | Path, out_dir: str | Path, history_url: str | N
     except Exception as e:  # kernel died, timed out or could not start
         failure = f"audit notebook did not run: {type(e).__name__}: {e}"
     if executed.is_file():
+        _redact_notebook(executed)  # a cell's output may quote an error; the HTML is made from the redacted notebook
         export_html(executed, html)
 
     data = _read_record(record)
@@ -89,6 +96,7 @@ def run_audit(loop_config: str | Path, out_dir: str | Path, history_url: str | N
         data = dict(data or {"loop": config.stem, "config": str(config)})
         data.update(exit_code=EXIT_ERROR, status=STATUS[EXIT_ERROR],
                     error="; ".join(x for x in (data.get("error"), failure or f"{record}: not written") if x))
+        data = redact_all(data)  # type: ignore[assignment]
         record.write_text(json.dumps(data, indent=1, default=str) + "\n", encoding="utf-8")
     return AuditRun(int(data["exit_code"]), executed, html, record, data)
 
@@ -100,6 +108,15 @@ def export_html(executed: Path, html: Path) -> None:
 
     body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
     html.write_text(body, encoding="utf-8")
+
+
+def _redact_notebook(path: Path) -> None:
+    """Mask credentials in every string of an executed notebook, in place: a cell's output may quote
+    an error. Walked as JSON, not as text, so that masking cannot break the file."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    clean = redact_all(nb)
+    if clean != nb:
+        path.write_text(json.dumps(clean, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _read_record(path: Path) -> dict[str, Any] | None:

@@ -25,6 +25,7 @@ from recon.core.decision import Decision
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Observation, thaw
 from recon.core.policy import Guards, Mode, Policy
+from recon.core.redact import redact, redact_all
 from recon.core.report import EXIT_ERROR, decision_dict, exit_code, fates
 from recon.core.text import for_terminal as esc, visible
 
@@ -36,7 +37,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 def say(text: Any) -> None:
     """Print a line that carries no markup of its own: nothing in it is interpreted."""
-    out.print(visible(text), markup=False)
+    out.print(visible(redact(str(text))), markup=False)
 
 
 def print_table(t: Table) -> None:
@@ -48,7 +49,7 @@ def print_table(t: Table) -> None:
 
 
 def fail(msg: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {esc(msg)}", markup=True)
+    err.print(f"[bold red]error:[/] {esc(redact(msg))}", markup=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -63,9 +64,9 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
                    approve_store: str | None = None) -> None:
     """Print a plan; *approve_store* is the store option (``--config FILE``) the approve command needs."""
     plan = decision.plan
-    obs = "complete" if record.observation_complete else f"INCOMPLETE ({esc(record.observation_reason)})"
-    out.print(f"[bold]loop[/] {esc(loop)}: desired {record.desired_count} from {esc(record.desired_source)}, "
-              f"observed {record.observed_count} ({obs})")
+    obs = "complete" if record.observation_complete else f"INCOMPLETE ({esc(redact(str(record.observation_reason)))})"
+    out.print(f"[bold]loop[/] {esc(loop)}: desired {record.desired_count} from "
+              f"{esc(redact(str(record.desired_source)))}, observed {record.observed_count} ({obs})")
     if plan is not None:
         c = plan.counts()
         out.print(f"plan: [green]{c['create']} create[/], [yellow]{c['update']} update[/], "
@@ -89,7 +90,7 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
         g.add_column(col)
     for v in decision.verdicts:
         style = "red" if v.outcome.blocks else ("yellow" if v.outcome.value in ("exclude", "defer") else "dim")
-        g.add_row(esc(v.guard), f"[{style}]{v.outcome.value}[/]", esc(v.reason))
+        g.add_row(esc(v.guard), f"[{style}]{v.outcome.value}[/]", esc(redact(v.reason)))
     print_table(g)
     if decision.approval_request:
         r = decision.approval_request
@@ -98,7 +99,7 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
         out.print(f"[bold yellow]approval needed[/]: request {esc(r.id)} ({len(r.keys)} deletes, {esc(r.guard)}); "
                   f"{esc(hint)}")
     for a in decision.alerts:
-        out.print(f"[bold red]ALERT[/] {esc(a)}")
+        out.print(f"[bold red]ALERT[/] {esc(redact(a))}")
     code = exit_code(decision)
     summary = {0: "in sync", 2: f"{len(decision.batch)} changes would be applied now, "
                                 f"{len(decision.deferred)} deferred", 3: "a guard blocks or holds changes"}[code]
@@ -198,7 +199,7 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
 
     def bail(msg: str) -> NoReturn:
         if as_json:  # scripts reading stdout get a record of the failure too
-            click.echo(json.dumps({"exit_code": EXIT_ERROR, "error": msg}, indent=1))
+            click.echo(json.dumps({"exit_code": EXIT_ERROR, "error": redact(msg)}, indent=1))
         fail(msg)
 
     try:
@@ -240,7 +241,8 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
 
     code = exit_code(decision)
     if as_json:
-        click.echo(json.dumps(decision_json(loop.name, "observe-only", decision, record), indent=1, default=str))
+        click.echo(json.dumps(redact_all(decision_json(loop.name, "observe-only", decision, record)), indent=1,
+                              default=str))
     else:
         print_decision(loop.name, decision, record, approve_store=hint)
     sys.exit(code)
@@ -310,7 +312,7 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
         if r.observed_count is not None and r.desired_count is None:
             no_desired.append(r.errors[0] if r.errors else "desired state not loaded")
         if r.observed_count is None:
-            why = esc("; ".join(r.errors) or "observation failed")
+            why = esc(redact("; ".join(r.errors)) or "observation failed")
             out.print(f"cycle {r.cycle}: [red]{why}[/]; no changes proposed")
             return
         acting = [v.guard for v in r.verdicts if v.outcome.blocks or v.outcome.value == "defer"]
@@ -321,7 +323,7 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
         if excluded:
             line += "; excluded: " + ", ".join(f"{len(v.keys)} by {esc(v.guard)}" for v in excluded)
         if r.errors:
-            line += f"; [red]errors: {esc('; '.join(r.errors))}[/]"
+            line += f"; [red]errors: {esc(redact('; '.join(r.errors)))}[/]"
         out.print(line)
 
     def show_error(e: Exception) -> None:
@@ -332,7 +334,7 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
             fatal.append(e)
             driver.stop()
             return
-        out.print(f"cycle {driver.cycles}: [red]{esc(e)}[/]; nothing done this cycle")
+        out.print(f"cycle {driver.cycles}: [red]{esc(redact(str(e)))}[/]; nothing done this cycle")
 
     driver = RealtimeDriver(loop, interval or cfg.interval, cfg.jitter if jitter is None else jitter,
                             events=log, metrics=metrics, on_record=show, on_error=show_error)

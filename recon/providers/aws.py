@@ -21,13 +21,14 @@ from recon.core.model import Observation, Resource
 from recon.core.normalize import Normalizer
 from recon.providers.base import ProviderError
 from recon.providers.dns import dns_normalizer
+from recon.providers.names import AwsRegion, DnsName, HostedZoneId, HttpUrl, PlainText, SecurityGroupId
 from recon.providers.settings import ProviderSettings, parse_settings
 from recon.providers.txt_registry import RegistryConfig, TxtRegistry
 
 
 class AwsSettings(ProviderSettings):
-    region: str | None = Field(None, description="region; default from AWS_DEFAULT_REGION, else us-east-1")
-    endpoint_url: str | None = Field(None, description="API endpoint (for moto or a VPC endpoint)")
+    region: AwsRegion | None = Field(None, description="region; default from AWS_DEFAULT_REGION, else us-east-1")
+    endpoint_url: HttpUrl | None = Field(None, description="API endpoint (for moto or a VPC endpoint)")
     page_size: int | None = Field(None, ge=1, le=1000, description="items per page")
     max_attempts: int = Field(3, ge=1, le=10, description="attempts per call, throttling included")
     timeout: float = Field(30.0, gt=0)
@@ -98,8 +99,8 @@ def _pages(client: Any, op: str, page_size: int | None, **kw: Any) -> Iterator[M
 
 
 class SecurityGroupSettings(AwsSettings):
-    group_id: str = Field(min_length=1, description="sg-...")
-    owner_tag: str = Field("recon-owner", description="tag on a rule whose value is its owner")
+    group_id: SecurityGroupId = Field(description="sg- and 8 or 17 hex digits")
+    owner_tag: PlainText = Field("recon-owner", description="tag on a rule whose value is its owner")
 
 
 def _ports(r: Mapping[str, Any]) -> str:
@@ -159,8 +160,8 @@ class SecurityGroupObserver(_ClientOnce):
 
 
 class Route53Settings(AwsSettings):
-    hosted_zone_id: str = Field(min_length=1)
-    zone: str | None = Field(None, description="the zone's name; checked against the hosted zone if given")
+    hosted_zone_id: HostedZoneId
+    zone: DnsName | None = Field(None, description="the zone's name; checked against the hosted zone if given")
     default_ttl: int = Field(300, ge=0)
     registry: RegistryConfig = RegistryConfig()
 

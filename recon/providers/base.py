@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from recon.core.errors import ReconError
 from recon.core.model import Observation, Resource
+from recon.core.redact import redact
 from recon.core.normalize import DEFAULT, Normalizer
 
 
@@ -37,7 +38,13 @@ class Actuator(Protocol):
 
 
 class ProviderError(ReconError):
-    """A provider could not be built or could not observe; the message names the server or file."""
+    """A provider could not be built or could not observe; the message names the server or file.
+
+    The message is redacted on the way in: a server's or a library's text can quote a connection
+    string, and no provider error may carry a credential out."""
+
+    def __init__(self, message: str = "", *args: object) -> None:
+        super().__init__(redact(str(message)), *args)
 
 
 class UnknownProvider(ProviderError):

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import dns.exception
 import dns.name
@@ -34,6 +34,7 @@ from pydantic import Field, IPvAnyAddress
 from recon.core.model import Observation, Resource
 from recon.core.normalize import Normalizer
 from recon.providers.base import ProviderError
+from recon.providers.names import DnsName
 from recon.providers.settings import ProviderSettings, Secret, parse_settings, read_secret
 from recon.providers.txt_registry import RegistryConfig, TxtRegistry
 
@@ -42,7 +43,7 @@ _IGNORED = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "
 
 
 class DnsSettings(ProviderSettings):
-    zone: str = Field(min_length=1, description="zone to observe, e.g. example.test")
+    zone: DnsName = Field(description="zone to observe, e.g. example.test")
     server: IPvAnyAddress = Field(IPv4Address("127.0.0.1"),
                                   description="IP address of a server that allows AXFR of the zone "
                                               "(an address: names are not resolved)")
@@ -51,8 +52,9 @@ class DnsSettings(ProviderSettings):
     lifetime: float = Field(120.0, gt=0, description="seconds the whole transfer may take")
     default_ttl: int = Field(3600, ge=0, description="TTL assumed for desired records that give none")
     registry: RegistryConfig = RegistryConfig()
-    tsig_key_name: str | None = Field(None, description="TSIG key name, if the server demands one for AXFR")
-    tsig_algorithm: str = "hmac-sha256"
+    tsig_key_name: DnsName | None = Field(None, description="TSIG key name, if the server demands one for AXFR")
+    tsig_algorithm: Literal["hmac-md5.sig-alg.reg.int", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha256-128",
+                            "hmac-sha384", "hmac-sha384-192", "hmac-sha512", "hmac-sha512-256"] = "hmac-sha256"
     tsig_secret_env: str | None = Field(None, description="environment variable holding the base64 TSIG secret")
     tsig_secret_file: str | None = Field(None, description="file holding the base64 TSIG secret")
 

@@ -25,17 +25,18 @@ from pydantic import Field
 from recon.core.model import Observation, Resource
 from recon.core.normalize import Normalizer
 from recon.providers.base import ProviderError
+from recon.providers.names import PlainText, XattrName
 from recon.providers.settings import ProviderSettings, parse_settings
 
 _CHUNK = 1 << 20
 
 
 class FilesSettings(ProviderSettings):
-    path: str = Field(min_length=1, description="the directory, relative to the loop config")
+    path: PlainText = Field(min_length=1, description="the directory, relative to the loop config")
     recursive: bool = True
-    include: tuple[str, ...] = Field(("*",), description="glob patterns on the relative path; any may match")
-    exclude: tuple[str, ...] = Field((), description="glob patterns on the relative path to leave out")
-    owner_xattr: str | None = Field("user.recon.owner", description="extended attribute holding the owner")
+    include: tuple[PlainText, ...] = Field(("*",), description="glob patterns on the relative path; any may match")
+    exclude: tuple[PlainText, ...] = Field((), description="glob patterns on the relative path to leave out")
+    owner_xattr: XattrName | None = Field("user.recon.owner", description="extended attribute holding the owner")
 
 
 def _special(mode: int) -> str:

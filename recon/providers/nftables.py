@@ -1,6 +1,12 @@
 """Observe the rules of one nftables chain via ``nft -j list chain``, optionally inside a named
 network namespace. Observer only: the only command it runs is that listing.
 
+No name is ever parsed as nft syntax: nft joins its command-line arguments into one command and
+parses it, so ``chain: "input; flush chain ..."`` would run a second command. The listing is sent
+instead as one JSON ``list chain`` command on stdin (``nft -j -f -``), built with :func:`json.dumps`,
+where a name is a JSON string and nothing else; the names are also validated as nft identifiers at
+settings time, and the nft and ip binaries are limited to their names on PATH or an allow-list.
+
 A rule is identified by its comment. With ``owner_separator: ":"`` (the default) a comment
 ``fw-loop:allow-ssh`` is the rule ``allow-ssh`` owned by ``fw-loop``; a comment without the separator
 has no owner. A rule without a comment is ``handle-<N>`` and a second rule with an already seen name
@@ -25,17 +31,28 @@ from pydantic import Field
 from recon.core.model import Observation, Resource
 from recon.core.normalize import Normalizer
 from recon.providers.base import ProviderError
+from recon.providers.names import NetnsName, NftIdentifier, binary
 from recon.providers.settings import ProviderSettings, parse_settings
+
+
+def _resolve(binary_setting: str, where: str) -> str:
+    """An allow-listed absolute path as it is; a bare tool name looked up on PATH, or an error."""
+    if binary_setting.startswith("/"):
+        return binary_setting
+    found = shutil.which(binary_setting)
+    if found is None:
+        raise ProviderError(f"{where}: cannot run {binary_setting}: not found on PATH")
+    return found
 
 
 class NftablesSettings(ProviderSettings):
     family: Literal["ip", "ip6", "inet", "arp", "bridge", "netdev"] = "inet"
-    table: str = Field(min_length=1)
-    chain: str = Field(min_length=1)
-    netns: str | None = Field(None, description="named network namespace (ip netns) to list inside")
+    table: NftIdentifier
+    chain: NftIdentifier
+    netns: NetnsName | None = Field(None, description="named network namespace (ip netns) to list inside")
     owner_separator: str | None = Field(":", description="comment = <owner><separator><name>; null: no owners")
-    nft: str = Field("nft", description="nft binary")
-    ip: str = Field("ip", description="ip binary (for netns)")
+    nft: binary("nft") = Field("nft", description="nft binary: nft (on PATH) or an allow-listed absolute path")
+    ip: binary("ip") = Field("ip", description="ip binary (for netns): ip (on PATH) or an allow-listed path")
     timeout: float = Field(30.0, gt=0)
 
 
@@ -54,17 +71,23 @@ class NftablesObserver:
         return cls(parse_settings(NftablesSettings, settings, "nftables"))
 
     def argv(self) -> list[str]:
+        """The command run: fixed words and the allow-listed binaries only; no setting's text."""
         s = self.settings
-        nft = shutil.which(s.nft) or s.nft
-        cmd = [nft, "-j", "list", "chain", s.family, s.table, s.chain]
+        cmd = [_resolve(s.nft, self.name), "-j", "-f", "-"]
         if s.netns:
-            return [shutil.which(s.ip) or s.ip, "netns", "exec", s.netns, *cmd]
+            return [_resolve(s.ip, self.name), "netns", "exec", s.netns, *cmd]
         return cmd
+
+    def _request(self) -> str:
+        """The JSON command nft reads on stdin: list this one chain; the names travel as JSON strings."""
+        s = self.settings
+        return json.dumps({"nftables": [{"list": {"chain": {"family": s.family, "table": s.table,
+                                                            "name": s.chain}}}]})
 
     def _list(self) -> list[dict[str, Any]]:
         try:
-            r = subprocess.run(self.argv(), capture_output=True, text=True, timeout=self.settings.timeout,
-                               stdin=subprocess.DEVNULL)
+            r = subprocess.run(self.argv(), input=self._request(), capture_output=True, text=True,
+                               timeout=self.settings.timeout)
         except FileNotFoundError as e:
             raise ProviderError(f"{self.name}: cannot run {e.filename}: not found") from None
         except subprocess.TimeoutExpired:

@@ -18,13 +18,14 @@ import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from recon.core.model import Observation, Resource
 from recon.core.normalize import Normalizer
 from recon.providers.base import ProviderError
+from recon.providers.names import PgHost, PgName, PlainText
 from recon.providers.settings import ProviderSettings, Secret, parse_settings, read_secret, scrub
 
 ROLES_SQL = """
@@ -46,17 +47,17 @@ ROLE_DEFAULTS: Mapping[str, Any] = {
 
 
 class PostgresSettings(ProviderSettings):
-    host: str = Field("127.0.0.1", description="server address (or a Unix socket directory)")
+    host: PgHost = Field("127.0.0.1", description="server address (or a Unix socket directory)")
     port: int = Field(5432, ge=1, le=65535)
-    dbname: str = "postgres"
-    user: str = Field(min_length=1, description="role to connect as; it needs no privilege beyond login")
+    dbname: PgName = Field("postgres", description="a database name, never a connection string or URI")
+    user: PgName = Field(description="role to connect as; it needs no privilege beyond login")
     password_env: str | None = Field(None, description="environment variable holding the password")
     password_file: str | None = Field(None, description="file holding the password")
-    sslmode: str | None = None
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = None
     connect_timeout: int = Field(10, ge=1)
     statement_timeout_ms: int = Field(30000, ge=1)
-    prefix: str = Field("", description="only roles whose names start with this are in scope")
-    owner_marker: str = Field("recon-owner=", min_length=1,
+    prefix: PlainText = Field("", description="only roles whose names start with this are in scope")
+    owner_marker: PlainText = Field("recon-owner=", min_length=1,
                               description="text in a role comment followed by the owner id")
 
 

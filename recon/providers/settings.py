@@ -10,12 +10,13 @@ variable and ``password_file: secret.txt`` names a file. :class:`Secret` keeps t
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from recon.core.redact import credential_in
 from recon.providers.base import ProviderError
 
 M = TypeVar("M", bound=BaseModel)
@@ -30,14 +31,41 @@ class ProviderSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _leaves(value: Any, path: str) -> Iterator[tuple[str, bool, Any]]:
+    """Every (dotted field path, is-a-key, text) in a settings tree; nested mappings and lists walked."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            sub = f"{path}.{k}" if path else str(k)
+            yield sub, True, str(k)
+            yield from _leaves(v, sub)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{path}.{i}")
+    elif isinstance(value, str):
+        yield path, False, value
+
+
+def refuse_inline_credentials(settings: Mapping[str, Any], provider: str) -> None:
+    """Refuse a setting whose name says it holds a secret, or whose text holds one (a URL password,
+    ``password=``, an AWS key id, a TSIG secret): credentials come only from *_env and *_file."""
+    for field, is_key, text in _leaves(settings, ""):
+        what = credential_in(text)
+        if what:
+            # The text is never echoed, and a key holding one is named by its parent only.
+            where = field.rsplit(".", 1)[0] if is_key and "." in field else ("a key" if is_key else field)
+            raise ProviderError(
+                f"provider {provider}: field {where} holds {what}; credentials come only from the "
+                "environment or a file: use the provider's *_env or *_file settings (e.g. password_env: VAR)")
+        low = text.lower()
+        if is_key and any(w in low for w in SECRET_WORDS) and not (low.endswith("_env") or low.endswith("_file")):
+            raise ProviderError(
+                f"provider {provider}: field {field!r} would put a credential in the config text; "
+                f"name an environment variable ({text}_env: VAR) or a file ({text}_file: PATH) instead")
+
+
 def parse_settings(model: type[M], settings: Mapping[str, Any], provider: str) -> M:
     """Validate *settings* for *provider*; refuse inline credentials; errors name the field."""
-    for key in settings:
-        low = str(key).lower()
-        if any(w in low for w in SECRET_WORDS) and not (low.endswith("_env") or low.endswith("_file")):
-            raise ProviderError(
-                f"provider {provider}: field {key!r} would put a credential in the config text; "
-                f"name an environment variable ({key}_env: VAR) or a file ({key}_file: PATH) instead")
+    refuse_inline_credentials(settings, provider)
     try:
         return model.model_validate({k: v for k, v in settings.items() if k != "type"})
     except ValidationError as e:
@@ -45,7 +73,7 @@ def parse_settings(model: type[M], settings: Mapping[str, Any], provider: str) -
         for err in e.errors()[:5]:
             field = ".".join(str(p) for p in err["loc"]) or "(settings)"
             # Never echo the offending value: it could be a pasted secret.
-            msgs.append(f"provider {provider}: field {field}: {err['msg']}")
+            msgs.append(f"provider {provider}: field {field}: {err['msg'].removeprefix('Value error, ')}")
         raise ProviderError("; ".join(msgs)) from None
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from recon.core.model import Observation
 from recon.providers.base import ProviderError
+from recon.providers.names import no_control_characters
+from recon.providers.settings import refuse_inline_credentials
 
 
 class SnapshotObserver:
@@ -24,7 +26,15 @@ class SnapshotObserver:
         extra = set(settings) - {"path"}
         if extra:
             raise ProviderError(f"provider snapshot: unknown settings {sorted(extra)}")
-        return cls(base_dir / settings["path"])
+        refuse_inline_credentials(settings, "snapshot")
+        path = settings["path"]
+        if not isinstance(path, str) or not path:
+            raise ProviderError("provider snapshot: field path: give the inventory file or folder as a string")
+        try:
+            no_control_characters(path)
+        except ValueError as e:
+            raise ProviderError(f"provider snapshot: field path: {e}") from None
+        return cls(base_dir / path)
 
     def observe(self) -> Observation:
         from recon.sources.inventory import load_inventory

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from recon.core.model import Key, Resource
+from recon.providers.names import MarkerTemplate
 
 
 class RegistryConfig(BaseModel):
@@ -25,7 +26,7 @@ class RegistryConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     enabled: bool = True
-    template: str = Field("_owner.{type}.{name}",
+    template: MarkerTemplate = Field("_owner.{type}.{name}",
                           description="relative name of the marker for a record; {type} is the lower-case "
                                       "record type, {name} the record's relative name (dropped at the apex)")
     heritage: str = Field("external-dns", description="value of heritage= that identifies a marker")

@@ -97,6 +97,11 @@ def test_missing_namespace_table_or_binary_is_an_error(netns: Netns, tmp_path: P
     no_table = write_loop(tmp_path / "b", {**provider(netns), "table": "nope"}, [])
     run = recon("plan", no_table, cwd=tmp_path)
     assert run.code == 1 and "nftables:inet nope input" in run.stderr and "listing failed" in run.stderr
-    no_nft = write_loop(tmp_path / "c", {**provider(netns), "nft": "/nonexistent/nft"}, [])
+    absent = "/usr/local/sbin/nft"  # allow-listed, and not installed here
+    assert not Path(absent).exists()
+    no_nft = write_loop(tmp_path / "c", {**provider(netns), "nft": absent}, [])
     run = recon("plan", no_nft, cwd=tmp_path)
     assert run.code == 1 and "listing failed" in run.stderr
+    no_path = write_loop(tmp_path / "d", {k: v for k, v in provider(netns).items() if k != "netns"}, [])
+    run = recon("plan", no_path, cwd=tmp_path, env={"PATH": str(tmp_path)})
+    assert run.code == 1 and "cannot run nft: not found on PATH" in run.stderr, run.stderr

@@ -18,7 +18,7 @@ SETTINGS = {
     "dns": {"zone": "example.test"},
     "postgres": {"user": "auditor"},
     "nftables": {"table": "t", "chain": "c"},
-    "aws-security-group": {"group_id": "sg-1"},
+    "aws-security-group": {"group_id": "sg-0123456789abcdef0"},
     "aws-route53": {"hosted_zone_id": "Z1"},
     "files": {"path": "."},
 }
