@@ -216,6 +216,10 @@ CASES: list[Case] = [
               loop_config(provider="{type: postgres, host: 127.0.0.1, port: 1, user: u, "
                                    "dbname: 'dbname=x password=SECRET'}"),
               ("LOOP.yaml", "dbname"))._with(secret="SECRET"),
+    # 7, for credentials: a FIFO named as a password file is refused, not read (it would hang the loop)
+    loop_case("fifo-password-file",
+              loop_config(provider="{type: postgres, host: 127.0.0.1, port: 1, user: u, dbname: db, "
+                                   "password_file: pw}"), ("pw", "FIFO"))._with({"pw": Fifo()}),
     # 13. a 0-byte state store fails closed and is not recreated
     Case("empty-store-plan", {"d.yaml": DESIRED, "obs.yaml": OBSERVED, "store.db": b""},
          (*PLAN, "--state", "store.db"), ("store.db",)),

@@ -83,7 +83,13 @@ class FilesObserver:
         if not stat.S_ISREG(st.st_mode):
             return Resource("special", rel, {"type": _special(st.st_mode)}, owner)
         h = hashlib.sha256()
-        with open(path, "rb") as f:
+        # Opened without following links or blocking, then checked again: a file swapped for a FIFO
+        # or a link between lstat and open must not hang the observer or read another file.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return Resource("special", rel, {"type": _special(st.st_mode)}, owner)
             while chunk := f.read(_CHUNK):
                 h.update(chunk)
         return Resource("file", rel, {"mode": f"{stat.S_IMODE(st.st_mode):04o}", "sha256": h.hexdigest()}, owner)

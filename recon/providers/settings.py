@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from recon.core.redact import credential_in
 from recon.providers.base import ProviderError
+from recon.sources.readfile import read_text_input
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -115,10 +116,8 @@ def read_secret(provider: str, field: str, env: str | None, file: str | None, ba
     if file:
         p = Path(file).expanduser()
         p = p if p.is_absolute() else base_dir / p
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as e:
-            raise ProviderError(f"provider {provider}: {field}_file {p}: cannot read: {e.strerror}") from None
+        # The bounded reader: a FIFO or device named here must not hang the loop.
+        text, _ = read_text_input(p, f"{field}_file of provider {provider}", ProviderError)
         value = text.rstrip("\r\n")
         if not value:
             raise ProviderError(f"provider {provider}: {field}_file {p} is empty")
