@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from recon.core.cycle import CycleRecord
+from recon.core.record import CycleRecord
 
 
 class EventLog:

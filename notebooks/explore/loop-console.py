@@ -37,7 +37,8 @@ path = Path(loop_config or os.environ.get("RECON_LOOP") or "../../examples/loop-
 cfg, base = load_loop_config(path)
 loop = build_loop(cfg, base)
 loop.actuator = None  # the console plans observe-only, whatever the config says
-record, _, decision = run_once(loop, time.time(), persist=False)
+result = run_once(loop, time.time(), persist=False)
+record, decision = result.record, result.decision
 print(f"loop {cfg.name}: state store {loop.store.path}")
 
 # %% [markdown]

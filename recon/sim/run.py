@@ -20,8 +20,12 @@ import simpy
 
 from recon.approvers import ApproveAll, DenyAll
 from recon.core.model import Key, Resource
+from recon.core.policy import RunMode
+from recon.core.record import CycleResult
 from recon.drivers.loop import Loop
+from recon.drivers.schedule import Schedule
 from recon.drivers.simtime import SimDriver
+from recon.drivers.timed import Timed
 from recon.sim.drift import Drift
 from recon.sim.humans import HumanApprover, KillSwitches, OnCall, RecordingApprover
 from recon.sim.provider import ApiServer, SimProvider
@@ -118,8 +122,9 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
     sources: list[SimSource] = []
 
     def on_record(spec: LoopSpec) -> Any:
-        def handle(record: Any, decision: Any) -> None:
-            rec.cycle(record, decision)
+        def handle(result: CycleResult) -> None:
+            record = result.record
+            rec.cycle(record, result.decision)
             if oncall is not None:
                 if record.alerts:
                     oncall.page(record.loop, record.alerts[0])
@@ -140,10 +145,11 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
             inner = ApproveAll(spec.approver.ttl) if spec.approver.type == "approve-all" else DenyAll(spec.approver.ttl)
             approver = RecordingApprover(inner, world, rec.event)
         loop = Loop(name=spec.name, source=source, observer=provider, policy=spec.policy(),
-                    actuator=provider if spec.mode == "enforce" else None, approver=approver,
+                    actuator=provider if RunMode(spec.mode) is RunMode.ENFORCE else None, approver=approver,
                     kill_switch=switches.reader(spec.name))
-        driver = SimDriver(env, loop, spec.period, spec.jitter, rng=streams.rng(f"loop:{spec.name}"),
-                           offset=spec.offset, on_record=on_record(spec))
+        timed = Timed(observe=provider.observe_process, apply=provider.apply_process, delete=provider.delete_process)
+        driver = SimDriver(env, loop, Schedule(spec.period, spec.jitter), rng=streams.rng(f"loop:{spec.name}"),
+                           offset=spec.offset, on_record=on_record(spec), timed=timed)
         drivers.append((driver, in_scope, spec))
 
     triggered = [(d, hit) for d, hit, s in drivers if s.triggered]

@@ -17,7 +17,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from recon.core.approval import Approval, ApprovalRequest
-from recon.core.cycle import LoopState
+from recon.core.policy import APPROVAL_TTL
+from recon.core.record import CarriedApproval, LoopState
 from recon.core.errors import ReconError
 
 SCHEMA = """
@@ -106,15 +107,15 @@ class StateStore:
             return LoopState()
         backoff = {(k[0], k[1]): (int(a), float(t)) for k, a, t in json.loads(row[4])}
         approved = frozenset((k[0], k[1]) for k in json.loads(row[5]))
-        return LoopState(row[0], row[1], row[2], row[3], MappingProxyType(backoff), approved, row[6], row[7])
+        return LoopState(row[0], row[1], row[2], row[3], MappingProxyType(backoff), CarriedApproval(approved, row[6], row[7]))
 
     def save_state(self, loop: str, state: LoopState) -> None:
         backoff = json.dumps([[list(k), a, t] for k, (a, t) in sorted(state.backoff.items())])
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO loop_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (loop, state.cycle, state.last_accepted_desired, state.last_observed,
-                        state.own_deletes_last, backoff, json.dumps(sorted(map(list, state.approved_keys))),
-                        state.approved_until, state.approved_by))
+                        state.own_deletes_last, backoff, json.dumps(sorted(map(list, state.approval.keys))),
+                        state.approval.until, state.approval.by))
 
     # approvals --------------------------------------------------------------------------------
     def file_request(self, req: ApprovalRequest, now: float | None = None) -> None:
@@ -132,7 +133,7 @@ class StateStore:
                              "WHERE request_id = ?", (request_id,)).fetchone()
         return Approval(row[0], row[1], bool(row[2]), row[3], row[4], row[5]) if row else None
 
-    def decide(self, request_id: str, granted: bool, by: str, ttl: float = 3600.0,
+    def decide(self, request_id: str, granted: bool, by: str, ttl: float = APPROVAL_TTL,
                now: float | None = None) -> Approval:
         """Record a human's answer to a pending request. The approval covers exactly its key set."""
         now = time.time() if now is None else now

@@ -174,7 +174,7 @@ class EngineMachine(RuleBasedStateMachine):
         before = self.world.writes
         shadow = Loop("shadow", self.source, self.world, self.policy, actuator=None,
                       approver=StoreApprover(StateStore(":memory:")))
-        record, _, _ = run_once(shadow, self.now)
+        record = run_once(shadow, self.now).record
         assert self.world.writes == before, "observe-only loop wrote"
         assert record.applied_create == record.applied_update == record.applied_delete == 0
 
@@ -187,7 +187,8 @@ class EngineMachine(RuleBasedStateMachine):
         desired_n = None if desired_fail else len(self.source.resources)
         flagged = self.world.flag_incomplete
         visible = len(self.world.observe().resources) if not flagged else None
-        record, state, decision = run_once(self.loop, self.now)
+        result = run_once(self.loop, self.now)
+        record, state, decision = result.record, result.state, result.decision
         deleted = set(record.deleted_keys)
 
         if self.paused:
