@@ -70,3 +70,20 @@ def test_a_planted_violation_breaks_lint_imports(tmp_path: Path, plant: Callable
     r = lint(tmp_path, env)
     out = " ".join((r.stdout + r.stderr).split())  # undo the report's line wrapping
     assert r.returncode != 0 and expected in out, out[-2000:]
+
+
+def test_only_the_guard_table_creates_verdicts() -> None:
+    makers = [p.relative_to(ROOT).as_posix() for p in (ROOT / "recon").rglob("*.py")
+              if "Verdict(" in p.read_text() and p.name not in ("guards.py", "policy.py")]
+    assert makers == [], "verdicts are created only by the guards in recon/core/guards.py"
+
+
+def test_the_cycle_fits_one_screen_and_the_drivers_stay_small() -> None:
+    import inspect
+
+    from recon.core.cycle import run_cycle
+    assert len(inspect.getsource(run_cycle).splitlines()) <= 60
+    for name in ("simtime.py", "realtime.py"):
+        text = (ROOT / "recon" / "drivers" / name).read_text()
+        assert len(text.splitlines()) < 80, name
+        assert "getattr(" not in text, f"{name} finds parts by name"

@@ -216,3 +216,23 @@ def test_a_normaliser_learned_while_observing_applies_from_the_first_cycle() -> 
     loop = Loop("z", CallableSource(lambda: [Resource("CNAME", "docs", {"values": ["web"]})]), world)
     rec = run_once(loop, 0.0).record
     assert rec.to_update == 0 and rec.unchanged == 1
+
+
+def test_one_schedule_validates_and_draws_only_when_jittered() -> None:
+    with pytest.raises(ValueError, match="interval"):
+        Schedule(0.0)
+    with pytest.raises(ValueError, match="jitter"):
+        Schedule(10.0, jitter=1.0)
+    with pytest.raises(ValueError, match="rng"):
+        Schedule(10.0, jitter=0.2).next_delay(None)
+
+    class Counting(random.Random):
+        draws = 0
+
+        def uniform(self, a: float, b: float) -> float:
+            Counting.draws += 1
+            return super().uniform(a, b)
+
+    rng = Counting(3)
+    assert Schedule(10.0).next_delay(rng) == 10.0 and Counting.draws == 0
+    assert 8.0 <= Schedule(10.0, jitter=0.2).next_delay(rng) <= 12.0 and Counting.draws == 1

@@ -27,36 +27,31 @@ from recon.core.record import CarriedApproval, CycleRecord, CycleResult, LoopSta
 def run_cycle(loop: str, policy: Policy, state: LoopState, now: float, *, mode: RunMode,
               normalize: Normalizer = DEFAULT) -> Generator[Effect, Any, CycleResult]:
     """Run one cycle of *loop* at *now*: yields effects, returns the cycle's result."""
+    # Check the switch: an engaged switch pauses the cycle before it reads anything.
     ctx = GuardContext(now=now, loop=loop, switch_engaged=bool((yield CheckKillSwitch())))
     if ctx.switch_engaged and (paused := decide(None, ctx, policy)).paused:
         return _stopped(loop, state, now, mode, paused, None, None)
 
+    # Read desired, observe: failures are answers the guards judge, not exceptions.
     desired, desired_error = _stamped(policy, (yield LoadDesired()))
     observed = yield Observe()
     if isinstance(observed, BaseException):
         failed = replace(ctx, observe_error=f"observe failed: {type(observed).__name__}: {observed}")
         return _stopped(loop, state, now, mode, decide(None, failed, policy), desired, failed.observe_error)
 
+    # Diff, then decide with the approval on file for exactly this delete set.
     plan = diff(desired.resources, observed.resources, normalize) if desired is not None else None
-    ctx = _context(ctx, state, desired, desired_error, observed)
-    approval, carried = None, state.approval
-    if plan is not None and (keys := frozenset(c.key for c in delete_candidates(plan, policy))):
-        digest = keys_digest(keys)
-        rid = approval_id(loop, digest)
-        if carried.covers(keys, now):
-            approval = Approval(rid, digest, True, carried.by or "earlier approval", now, carried.until)
-        else:
-            approval = yield GetApproval(rid, digest)
-            if approval is not None and approval.valid_for(digest, now):
-                carried = CarriedApproval(keys, approval.expires_at, approval.by)
-    decision = decide(plan, replace(ctx, approval=approval), policy)
+    approval, carried = yield from _approval(loop, plan, policy, state.approval, now)
+    decision = decide(plan, _context(ctx, state, desired, desired_error, observed, approval), policy)
     if decision.approval_request is not None:
         yield FileApprovalRequest(decision.approval_request)
 
+    # Converge, or (observe-only) only count what would be done.
     writes = _Writes(backoff=dict(state.backoff))
     if mode is RunMode.ENFORCE:
         yield from writes.converge(decision, now, policy)
 
+    # Record: the cycle's row and the loop's memory for the next one.
     record = _record(loop, state.cycle + 1, now, mode, desired, observed, plan, decision, writes, desired_error)
     next_state = LoopState(
         cycle=state.cycle + 1,
@@ -68,6 +63,25 @@ def run_cycle(loop: str, policy: Policy, state: LoopState, now: float, *, mode: 
         approval=carried.live(now),
     )
     return CycleResult(record, next_state, decision, _wake_at(next_state, now))
+
+
+def _approval(loop: str, plan: Plan | None, policy: Policy, carried: CarriedApproval,
+              now: float) -> Generator[Effect, Any, tuple[Approval | None, CarriedApproval]]:
+    """The approval covering this plan's delete set, and what the loop carries forward.
+
+    A carried approval covers what is left of its set without asking again; otherwise the approver
+    is asked, and a valid answer becomes the new carried approval."""
+    keys = frozenset(c.key for c in delete_candidates(plan, policy)) if plan is not None else frozenset()
+    if not keys:
+        return None, carried
+    digest = keys_digest(keys)
+    rid = approval_id(loop, digest)
+    if carried.covers(keys, now):
+        return Approval(rid, digest, True, carried.by or "earlier approval", now, carried.until), carried
+    approval = yield GetApproval(rid, digest)
+    if approval is not None and approval.valid_for(digest, now):
+        carried = CarriedApproval(keys, approval.expires_at, approval.by)
+    return approval, carried
 
 
 def _stamped(policy: Policy, loaded: Any) -> tuple[DesiredState | None, str | None]:
@@ -86,9 +100,9 @@ def _stamped(policy: Policy, loaded: Any) -> tuple[DesiredState | None, str | No
 
 
 def _context(ctx: GuardContext, state: LoopState, desired: DesiredState | None, desired_error: str | None,
-             observed: Observation) -> GuardContext:
+             observed: Observation, approval: Approval | None) -> GuardContext:
     return replace(
-        ctx, desired_count=len(desired) if desired is not None else 0, observed_count=len(observed),
+        ctx, approval=approval, desired_count=len(desired) if desired is not None else 0, observed_count=len(observed),
         desired_source=desired.source if desired is not None else "", desired_error=desired_error,
         observation_complete=observed.complete, observation_reason=observed.reason,
         last_accepted_desired=state.last_accepted_desired, last_observed=state.last_observed,
