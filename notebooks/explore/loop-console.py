@@ -56,7 +56,7 @@ DiffInspector(decision, title=f"loop {cfg.name}")
 # expires after the loop's `approval_ttl`. Say who you are in *by*.
 
 # %%
-ApprovalPanel(loop.store, loop=cfg.name, ttl=cfg.approval_ttl)
+ApprovalPanel(loop.store, loop=cfg.name, ttl=loop.policy.approval_ttl)
 
 # %% [markdown]
 # ## Kill switch

@@ -134,6 +134,7 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
         return handle
 
     for spec in specs:
+        policy = spec.policy()
         in_scope = matches(spec.scope)
         provider = SimProvider(env, world, api, streams.rng(f"provider:{spec.name}"), spec.name, in_scope,
                                on_event=rec.event)
@@ -142,9 +143,10 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
         if spec.approver.type == "human":
             approver: Any = HumanApprover(env, world, spec.approver, streams.rng(f"approver:{spec.name}"), rec.event)
         else:
-            inner = ApproveAll(spec.approver.ttl) if spec.approver.type == "approve-all" else DenyAll(spec.approver.ttl)
+            ttl = policy.approval_ttl
+            inner = ApproveAll(ttl) if spec.approver.type == "approve-all" else DenyAll(ttl)
             approver = RecordingApprover(inner, world, rec.event)
-        loop = Loop(name=spec.name, source=source, observer=provider, policy=spec.policy(),
+        loop = Loop(name=spec.name, source=source, observer=provider, policy=policy,
                     actuator=provider if RunMode(spec.mode) is RunMode.ENFORCE else None, approver=approver,
                     kill_switch=switches.reader(spec.name))
         timed = Timed(observe=provider.observe_process, apply=provider.apply_process, delete=provider.delete_process)
