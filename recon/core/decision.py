@@ -104,13 +104,8 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy) -> Decision:
     deferred: list[Deferred] = []
     for guard in GUARDS:
         if guard.batch:
-            left, held = _settle(left, plan or _NOTHING, ctx, policy, holds, suppress)
-            blocked += held
-            waiting = {c.key: ctx.backoff[c.key] for c in left.changes
-                       if c.key in ctx.backoff and ctx.backoff[c.key] > ctx.now}
-            deferred += [Deferred(c, f"retry backoff until t={waiting[c.key]:g}")
-                         for c in left.changes if c.key in waiting]
-            left = _without(left, waiting.keys())
+            left, held, waiting = _settle(left, plan or _NOTHING, ctx, policy, holds, suppress)
+            blocked, deferred = blocked + held, deferred + waiting
         v = guard.check(left, ctx, policy)
         if v is None:
             continue
@@ -122,25 +117,23 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy) -> Decision:
             return Decision(plan=plan, verdicts=tuple(verdicts), aborted=True, alerts=alerts,
                             blocked=tuple(Blocked(c, v.guard, v.reason) for c in (plan.changes if plan else ())),
                             accept_observation=ctx.observation_complete)
+        keys, why = set(v.keys), guard.each(policy) if guard.each else v.reason
         if v.outcome is Outcome.EXCLUDE:
-            keys = set(v.keys)
-            why = guard.blocked(policy) if guard.blocked else v.reason
             blocked += [Blocked(c, v.guard, why) for op in guard.judges for c in _of(left, op) if c.key in keys]
+            left = _without(left, keys)
+        elif v.outcome is Outcome.DEFER:
+            deferred += [Deferred(c, why) for c in left.changes if c.key in keys]
             left = _without(left, keys)
         elif v.outcome is Outcome.HOLD:
             holds.append(v)
         elif v.outcome is Outcome.SUPPRESS_DELETES:
             suppress = True
-        elif v.outcome is Outcome.DEFER:
-            rest = set(v.keys)
-            deferred += [Deferred(c, f"{v.guard}: {policy.guards.max_changes.max} per cycle")
-                         for c in left.changes if c.key in rest]
-            left = _without(left, rest)
     request = _request(plan or _NOTHING, ctx, policy, holds)
     approver = approved_by(plan, ctx, policy) if plan is not None else None
     return Decision(
         plan=plan, verdicts=tuple(verdicts), batch=left.changes, deferred=tuple(deferred), blocked=tuple(blocked),
         approval_request=request, approved_by=approver, alerts=alerts,
+        # While a shrink is held, the last accepted desired count stays desired_shrink's baseline.
         accept_desired=not any(v.guard == "desired_shrink" for v in holds),
         accept_observation=ctx.observation_complete,
     )
@@ -159,8 +152,9 @@ def _hold_reason(plan: Plan, ctx: GuardContext, policy: Policy, holds: list[Verd
 
 
 def _settle(left: Plan, plan: Plan, ctx: GuardContext, policy: Policy, holds: list[Verdict],
-            suppress: bool) -> tuple[Plan, list[Blocked]]:
-    """Held deletes wait for an approval, then suppressed deletes wait for a complete observation."""
+            suppress: bool) -> tuple[Plan, list[Blocked], list[Deferred]]:
+    """What is left to run now: held deletes wait for an approval, suppressed deletes for a complete
+    observation, and keys in retry backoff for their time."""
     blocked: list[Blocked] = []
     if holds:
         why = "awaiting approval: " + _hold_reason(plan, ctx, policy, holds)
@@ -170,7 +164,9 @@ def _settle(left: Plan, plan: Plan, ctx: GuardContext, policy: Policy, holds: li
         blocked += [Blocked(c, "incomplete_observation", "deletes suppressed: observation incomplete")
                     for c in left.deletes]
         left = replace(left, deletes=())
-    return left, blocked
+    waiting = {c.key: ctx.backoff[c.key] for c in left.changes if ctx.backoff.get(c.key, ctx.now) > ctx.now}
+    deferred = [Deferred(c, f"retry backoff until t={waiting[c.key]:g}") for c in left.changes if c.key in waiting]
+    return _without(left, waiting.keys()), blocked, deferred
 
 
 def _request(plan: Plan, ctx: GuardContext, policy: Policy, holds: list[Verdict]) -> ApprovalRequest | None:

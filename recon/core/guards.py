@@ -200,13 +200,14 @@ def max_changes(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
 class Guard:
     """One row of the table. *judges* says which changes an excluding verdict removes, in which order
     they are reported; *batch* marks the guard that sees only what would run now (after holds,
-    suppressions and retry backoff); *blocked* is the reason each excluded change carries."""
+    suppressions and retry backoff); *each* is the reason every change it excludes or defers
+    carries (the verdict's own reason when None)."""
 
     name: str
     check: Callable[[Plan, GuardContext, Policy], Verdict | None]
     judges: tuple[Op, ...] = (Op.CREATE, Op.UPDATE, Op.DELETE)
     batch: bool = False
-    blocked: Callable[[Policy], str] | None = None
+    each: Callable[[Policy], str] | None = None
 
 
 GUARDS: tuple[Guard, ...] = (
@@ -217,10 +218,10 @@ GUARDS: tuple[Guard, ...] = (
     Guard("desired_shrink", desired_shrink),
     Guard("incomplete_observation", incomplete_observation),
     Guard("ownership", ownership, judges=(Op.DELETE, Op.UPDATE),
-          blocked=lambda p: f"unmanaged: no owner marker {p.owner_id!r}"),
-    Guard("protected", protected, blocked=lambda p: "matches a protected selector"),
+          each=lambda p: f"unmanaged: no owner marker {p.owner_id!r}"),
+    Guard("protected", protected, each=lambda p: "matches a protected selector"),
     Guard("max_deletes", max_deletes),
-    Guard("max_changes", max_changes, batch=True),
+    Guard("max_changes", max_changes, batch=True, each=lambda p: f"max_changes: {p.guards.max_changes.max} per cycle"),
 )
 
 # The guards a policy configures and a verdict names, in evaluation order (the columns of trip counts).
