@@ -43,10 +43,10 @@ class Outcome(str, Enum):
         return self in (Outcome.PAUSE, Outcome.ABORT, Outcome.HOLD, Outcome.SUPPRESS_DELETES)
 
 
+# How far a loop converges: everything (sync), never deleting, or only creating. Loop configs and
+# scenarios spell it `sync:`; "mode" there, and everywhere in the Python API, is the RunMode. (A
+# comment, not a docstring, so that the JSON Schemas `recon schema` prints stay as they were.)
 class Convergence(str, Enum):
-    """How far the loop converges: everything (sync), never deleting, or only creating. Loop configs
-    and scenarios spell it ``sync:``; "mode" there means observe-only or enforce (:class:`RunMode`)."""
-
     SYNC = "sync"
     UPSERT_ONLY = "upsert-only"
     CREATE_ONLY = "create-only"
