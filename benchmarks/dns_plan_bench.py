@@ -171,7 +171,7 @@ def main() -> int:
             cfg, b = load_loop_config(loop_path)
             loop = build_loop(cfg, b, store=StateStore(":memory:"))
             des, obs = loop.source.load(), loop.observer.observe()
-            _, _, decision = run_once(loop, time.time(), persist=False, desired=des, observation=obs)
+            decision = run_once(loop, time.time(), persist=False, desired=des, observation=obs).decision
             return decision.plan.counts()
 
         def bare_lib() -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from recon.core.approval import Approval, ApprovalRequest
+from recon.core.policy import APPROVAL_TTL
 from recon.store.sqlite import StateStore
 
 
@@ -21,7 +22,7 @@ class _Automatic:
     granted: bool
     name: str
 
-    def __init__(self, ttl: float = 3600.0) -> None:
+    def __init__(self, ttl: float = APPROVAL_TTL) -> None:
         self.ttl = ttl
         self._answers: dict[str, Approval] = {}
 
@@ -55,13 +56,14 @@ class StoreApprover:
         self.store = store
 
     def request(self, req: ApprovalRequest, now: float) -> None:
-        self.store.file_request(req)
+        self.store.file_request(req, now)
 
     def lookup(self, request_id: str, digest: str, now: float) -> Approval | None:
         return self.store.get_approval(request_id)
 
 
-def approver_named(name: str, store: StateStore | None, ttl: float = 3600.0) -> Approver:
+def approver_named(name: str, store: StateStore | None, ttl: float) -> Approver:
+    """The approver a loop config names; *ttl* is the policy's approval lifetime."""
     if name == "deny-all":
         return DenyAll(ttl)
     if name == "approve-all":

@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 
 from recon.approvers import approver_named
 from recon.core.errors import ReconError
-from recon.core.policy import Alerts, Guards, Mode, Policy
+from recon.core.policy import APPROVAL_TTL, Alerts, Convergence, Guards, Policy, RunMode
 from recon.drivers.loop import Loop
 from recon.providers.base import Actuator, ProviderError, build_observer
 from recon.sources.callable import FileSource
@@ -69,12 +69,12 @@ class LoopConfig(BaseModel):
                                                     "defaults to the config file's stem")
     provider: ProviderConfig
     desired: DesiredConfig
-    mode: Literal["observe-only", "enforce"] = "observe-only"
-    sync: Mode = Field(Mode.SYNC, description="sync, upsert-only (never delete) or create-only")
+    mode: Literal["observe-only", "enforce"] = "observe-only"  # a RunMode; spelled out for the schema
+    sync: Convergence = Field(Convergence.SYNC, description="sync, upsert-only (never delete) or create-only")
     owner_id: str | None = None
     guards: Guards = Guards()
     alerts: Alerts = Alerts()
-    approval_ttl: float = Field(3600.0, gt=0, description="seconds an approval stays valid")
+    approval_ttl: float = Field(APPROVAL_TTL, gt=0, description="seconds an approval stays valid")
     approver: Literal["store", "deny-all", "approve-all"] = "store"
     state: str | None = Field(None, description="SQLite state store; default .recon/<name>.db beside the config")
     events: str | None = Field(None, description="JSONL event log for watch; default .recon/<name>.events.jsonl")
@@ -88,7 +88,7 @@ class LoopConfig(BaseModel):
         return base / (self.state or f".recon/{self.name}.db")
 
     def policy(self) -> Policy:
-        return Policy(mode=self.sync, owner_id=self.owner_id, guards=self.guards, alerts=self.alerts,
+        return Policy(convergence=self.sync, owner_id=self.owner_id, guards=self.guards, alerts=self.alerts,
                       approval_ttl=self.approval_ttl)
 
 
@@ -110,7 +110,7 @@ def load_loop_config(path: str | os.PathLike[str]) -> tuple[LoopConfig, Path]:
     return cfg, p.parent.resolve()
 
 
-def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None, **overrides: Any) -> Loop:
+def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None) -> Loop:
     """Build the loop a config describes. Real providers yield an observe-only loop, always."""
     assert cfg.name is not None
     try:
@@ -119,7 +119,7 @@ def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None, **o
         msg = str(e) if isinstance(e, ProviderError) else f"provider {cfg.provider.type}: {type(e).__name__}: {e}"
         raise ConfigError(f"{cfg._origin}: {msg}" if cfg._origin else msg) from None
     actuator = None
-    if cfg.mode == "enforce":
+    if RunMode(cfg.mode) is RunMode.ENFORCE:
         if not isinstance(observer, Actuator):
             raise ConfigError(f"loop {cfg.name}: provider {cfg.provider.type!r} is observe-only; "
                               "enforce mode exists only for the simulation's writable providers")
@@ -127,11 +127,8 @@ def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None, **o
     if store is None:
         store = StateStore(cfg.state_path(base))
     policy = cfg.policy()
-    loop = Loop(
+    return Loop(
         name=cfg.name, source=FileSource(base / cfg.desired.path), observer=observer, policy=policy,
-        actuator=actuator, approver=approver_named(cfg.approver, store, cfg.approval_ttl),
+        actuator=actuator, approver=approver_named(cfg.approver, store, policy.approval_ttl),
         kill_switch=lambda: store.kill_switch(cfg.name or ""), store=store,
     )
-    for k, v in overrides.items():
-        setattr(loop, k, v)
-    return loop

@@ -13,8 +13,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from recon.core.cycle import CycleRecord
 from recon.core.errors import ReconError
+from recon.core.record import CycleRecord
 from recon.core.redact import redact_all
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from recon.core.cycle import CycleRecord
+from recon.core.record import CycleRecord
 
 
 class LoopMetrics:

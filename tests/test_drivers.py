@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import signal
 import subprocess
 import sys
@@ -14,13 +15,17 @@ import pytest
 from prometheus_client import generate_latest
 
 from recon.approvers import ApproveAll
-from recon.core.cycle import Apply, run_cycle
+from recon.core.cycle import run_cycle
+from recon.core.effects import Apply
 from recon.core.errors import ObserveOnlyViolation
 from recon.core.model import DesiredState, Resource
 from recon.core.plan import Change, Op
-from recon.core.policy import Policy
+from recon.core.policy import Policy, RunMode
+from recon.core.record import LoopState
 from recon.drivers.loop import Loop, handler_for, run_once
 from recon.drivers.realtime import RealtimeDriver
+from recon.drivers.schedule import Schedule
+from recon.drivers.spec import RealtimeSpec
 from recon.eventlog import EventLog
 from recon.metrics import LoopMetrics
 from recon.providers import Actuator, Observer
@@ -38,12 +43,12 @@ def test_enforce_loop_converges_and_observe_only_never_writes() -> None:
     world = MemoryProvider(res(3) + res(2, "old"))
     desired = CallableSource(lambda: res(5))
     shadow = Loop("shadow", desired, world)
-    rec, _, _ = run_once(shadow, 0.0)
+    rec = run_once(shadow, 0.0).record
     assert world.writes == 0 and (rec.would_create, rec.would_delete) == (2, 2)
     loop = Loop("dns", desired, world, actuator=world)
-    rec, _, _ = run_once(loop, 0.0)
+    rec = run_once(loop, 0.0).record
     assert (rec.applied_create, rec.applied_delete) == (2, 2) and world.writes == 4
-    rec, _, _ = run_once(loop, 60.0)
+    rec = run_once(loop, 60.0).record
     assert rec.to_create == rec.to_update == rec.to_delete == 0
 
 
@@ -56,8 +61,7 @@ def test_the_interpreter_of_an_observe_only_loop_has_nothing_to_write_through() 
 
 
 def test_the_core_yields_no_write_in_observe_only_mode() -> None:
-    gen = run_cycle("x", Policy(), __import__("recon.core.cycle", fromlist=["LoopState"]).LoopState(), 0.0,
-                    observe_only=True)
+    gen = run_cycle("x", Policy(), LoopState(), 0.0, mode=RunMode.OBSERVE_ONLY)
     effects = [type(next(gen)).__name__]
     answers = {"CheckKillSwitch": False, "LoadDesired": DesiredState.of(res(3)),
                "Observe": MemoryProvider(res(2, "z")).observe(), "GetApproval": None, "FileApprovalRequest": None}
@@ -65,7 +69,7 @@ def test_the_core_yields_no_write_in_observe_only_mode() -> None:
         while True:
             effects.append(type(gen.send(answers[effects[-1]])).__name__)
     except StopIteration as stop:
-        record = stop.value[0]
+        record = stop.value.record
     assert "Apply" not in effects and "Delete" not in effects
     assert (record.would_create, record.would_delete) == (3, 2)
 
@@ -79,12 +83,15 @@ def test_per_resource_errors_do_not_abort_and_back_off() -> None:
 
     world = Flaky()
     loop = Loop("x", CallableSource(lambda: res(3)), world, Policy(retry_base=100), actuator=world)
-    rec, state, _ = run_once(loop, 0.0)
+    result = run_once(loop, 0.0)
+    rec, state = result.record, result.state
     assert rec.applied_create == 2 and rec.failed == 1 and "409 conflict" in rec.errors[0]
     assert state.backoff[("A", "r1")] == (1, 100.0)
-    rec, _, d = run_once(loop, 50.0)
+    result = run_once(loop, 50.0)
+    rec, d = result.record, result.decision
     assert rec.applied_create == 0 and d.deferred and "backoff" in d.deferred[0].reason
-    rec, state, _ = run_once(loop, 100.0)
+    result = run_once(loop, 100.0)
+    rec, state = result.record, result.state
     assert rec.failed == 1 and state.backoff[("A", "r1")] == (2, 300.0)
 
 
@@ -92,9 +99,9 @@ def test_approval_carries_over_to_the_rest_of_its_set_under_the_cap() -> None:
     world = MemoryProvider(res(30))
     policy = Policy.model_validate({"guards": {"max_deletes": {"max": 3}, "max_changes": {"max": 10}}})
     loop = Loop("x", CallableSource(lambda: res(2)), world, policy, actuator=world, approver=ApproveAll())
-    rec, _, _ = run_once(loop, 0.0)
+    rec = run_once(loop, 0.0).record
     assert rec.approval_request and rec.applied_delete == 0
-    deleted = [run_once(loop, t)[0].applied_delete for t in (60.0, 120.0, 180.0)]
+    deleted = [run_once(loop, t).record.applied_delete for t in (60.0, 120.0, 180.0)]
     assert deleted == [10, 10, 8] and len(world) == 2
 
 
@@ -102,8 +109,8 @@ def test_realtime_driver_runs_cycles_logs_and_exports_metrics(tmp_path: Path) ->
     world = MemoryProvider(res(3))
     metrics = LoopMetrics()
     loop = Loop("dns", CallableSource(lambda: res(4)), world, store=StateStore(tmp_path / "s.db"))
-    driver = RealtimeDriver(loop, interval=0.01, jitter=0.5, seed=1, events=EventLog(tmp_path / "e.jsonl"),
-                            metrics=metrics)
+    driver = RealtimeDriver(loop, RealtimeSpec(Schedule(interval=0.01, jitter=0.5), rng=random.Random(1),
+                                               events=EventLog(tmp_path / "e.jsonl"), metrics=metrics))
     records = driver.run(max_cycles=3, install_signals=False)
     assert [r.cycle for r in records] == [1, 2, 3] and all(r.duration is not None for r in records)
     lines = [json.loads(x) for x in (tmp_path / "e.jsonl").read_text().splitlines()]
@@ -112,7 +119,7 @@ def test_realtime_driver_runs_cycles_logs_and_exports_metrics(tmp_path: Path) ->
     assert 'recon_cycles_total{loop="dns",result="ok"} 3.0' in text
     assert 'recon_diff_size{loop="dns",op="create"} 1.0' in text
     assert StateStore(tmp_path / "s.db").load_state("dns").cycle == 3
-    assert all(0.005 <= driver.next_delay() <= 0.015 for _ in range(100))
+    assert all(0.005 <= driver.spec.schedule.next_delay(driver.spec.rng) <= 0.015 for _ in range(100))
 
 
 def test_watch_stops_cleanly_on_sigterm_and_serves_metrics(tmp_path: Path, examples: Path) -> None:
@@ -151,7 +158,7 @@ def test_paused_loop_records_pause_in_metrics() -> None:
     metrics = LoopMetrics()
     world = MemoryProvider(res(1))
     loop = Loop("p", CallableSource(lambda: []), world, actuator=world, kill_switch=lambda: True)
-    rec, _, _ = run_once(loop, 0.0)
+    rec = run_once(loop, 0.0).record
     metrics.observe(rec)
     assert rec.paused and world.writes == 0
     assert 'recon_paused{loop="p"} 1.0' in generate_latest(metrics.registry).decode()
@@ -172,7 +179,8 @@ def test_watch_survives_a_locked_state_store_and_keeps_bounded_history(tmp_path:
     errors: list[str] = []
     world = MemoryProvider(res(2))
     loop = Loop("w", CallableSource(lambda: res(2)), world, store=Flaky(tmp_path / "s.db"))
-    driver = RealtimeDriver(loop, interval=0.001, jitter=0, keep=3, on_error=lambda e: errors.append(str(e)))
+    driver = RealtimeDriver(loop, RealtimeSpec(Schedule(interval=0.001, jitter=0), keep=3,
+                                               on_error=lambda e: errors.append(str(e))))
     records = driver.run(max_cycles=6, install_signals=False)
     assert driver.cycles == 6 and driver.failed == 1 and "database is locked" in errors[0]
     assert len(records) == 3 and records[-1].cycle == 5, "five cycles ran; only the last three are kept"
@@ -206,5 +214,25 @@ def test_a_normaliser_learned_while_observing_applies_from_the_first_cycle() -> 
 
     world = LearnsItsZone([Resource("CNAME", "docs", {"values": ["web.example.test."]})])
     loop = Loop("z", CallableSource(lambda: [Resource("CNAME", "docs", {"values": ["web"]})]), world)
-    rec, _, _ = run_once(loop, 0.0)
+    rec = run_once(loop, 0.0).record
     assert rec.to_update == 0 and rec.unchanged == 1
+
+
+def test_one_schedule_validates_and_draws_only_when_jittered() -> None:
+    with pytest.raises(ValueError, match="interval"):
+        Schedule(0.0)
+    with pytest.raises(ValueError, match="jitter"):
+        Schedule(10.0, jitter=1.0)
+    with pytest.raises(ValueError, match="rng"):
+        Schedule(10.0, jitter=0.2).next_delay(None)
+
+    class Counting(random.Random):
+        draws = 0
+
+        def uniform(self, a: float, b: float) -> float:
+            Counting.draws += 1
+            return super().uniform(a, b)
+
+    rng = Counting(3)
+    assert Schedule(10.0).next_delay(rng) == 10.0 and Counting.draws == 0
+    assert 8.0 <= Schedule(10.0, jitter=0.2).next_delay(rng) <= 12.0 and Counting.draws == 1

@@ -257,6 +257,8 @@ HUNG = """
 import os, sys, time
 from recon.drivers.loop import Loop
 from recon.drivers.realtime import RealtimeDriver
+from recon.drivers.schedule import Schedule
+from recon.drivers.spec import RealtimeSpec
 from recon.providers.memory import MemoryProvider
 from recon.sources.callable import CallableSource
 
@@ -267,7 +269,8 @@ def blocked():
     os.read(r, 1)
     return []
 
-driver = RealtimeDriver(Loop(name="hung", source=CallableSource(blocked), observer=MemoryProvider()), 0.1)
+driver = RealtimeDriver(Loop(name="hung", source=CallableSource(blocked), observer=MemoryProvider()),
+                        RealtimeSpec(Schedule(0.1, 0.0)))
 driver.run()
 print(f"returned cycles={driver.cycles} interrupted={driver.interrupted}", flush=True)
 """

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from recon.core.approval import ApprovalRequest
-from recon.core.cycle import LoopState
+from recon.core.record import CarriedApproval, LoopState
 from recon.sources import InventoryError, dump_inventory, load_inventory
 from recon.store import ApprovalNotFound, StateStore
 
@@ -46,8 +46,8 @@ def test_dump_then_load_round_trips(tmp_path: Path) -> None:
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     st = LoopState(cycle=7, last_accepted_desired=40, last_observed=41, own_deletes_last=2,
-                   backoff={("A", "x"): (3, 123.0)}, approved_keys=frozenset({("A", "y")}),
-                   approved_until=99.0, approved_by="alice")
+                   backoff={("A", "x"): (3, 123.0)},
+                   approval=CarriedApproval(frozenset({("A", "y")}), until=99.0, by="alice"))
     StateStore(tmp_path / "s.db").save_state("dns", st)
     assert StateStore(tmp_path / "s.db").load_state("dns") == st
     assert StateStore(tmp_path / "s.db").load_state("other") == LoopState()

@@ -40,7 +40,8 @@ path = Path(loop_config or os.environ.get("RECON_LOOP") or "../../examples/loop-
 cfg, base = load_loop_config(path)
 loop = build_loop(cfg, base)
 loop.actuator = None  # the console plans observe-only, whatever the config says
-record, _, decision = run_once(loop, time.time(), persist=False)
+result = run_once(loop, time.time(), persist=False)
+record, decision = result.record, result.decision
 print(visible(f"loop {cfg.name}: state store {loop.store.path}"))  # names are shown, never interpreted
 
 # %% [markdown]
@@ -58,7 +59,7 @@ DiffInspector(decision, title=f"loop {cfg.name}")
 # expires after the loop's `approval_ttl`. Say who you are in *by*.
 
 # %%
-ApprovalPanel(loop.store, loop=cfg.name, ttl=cfg.approval_ttl)
+ApprovalPanel(loop.store, loop=cfg.name, ttl=loop.policy.approval_ttl)
 
 # %% [markdown]
 # ## Kill switch

@@ -72,7 +72,7 @@ print(sorted(name for _, name in firewall.snapshot()))
 # %%
 loop = Loop(name="firewall", source=CallableSource(lambda: RULES, name="rules.yaml"),
             observer=firewall, actuator=firewall)
-record, _, _ = run_once(loop, now=0.0)
+record = run_once(loop, now=0.0).record
 print(f"created {record.applied_create}, updated {record.applied_update}, deleted {record.applied_delete}")
 print(sorted(name for _, name in firewall.snapshot()))
 
@@ -82,7 +82,7 @@ print(sorted(name for _, name in firewall.snapshot()))
 # does nothing, because applying a state that already holds is a no-op.
 
 # %%
-again, _, _ = run_once(loop, now=60.0)
+again = run_once(loop, now=60.0).record
 print("second cycle changes:", again.applied_create + again.applied_update + again.applied_delete)
 
 # %% [markdown]
@@ -99,7 +99,7 @@ print("second cycle changes:", again.applied_create + again.applied_update + aga
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 firewall.external_put(Resource("rule", "https", {"port": 443, "proto": "tcp", "action": "deny"}))
-fixed, _, _ = run_once(loop, now=120.0)
+fixed = run_once(loop, now=120.0).record
 assert (fixed.applied_create, fixed.applied_update, fixed.applied_delete) == (0, 1, 0)
 assert firewall.snapshot()[("rule", "https")].spec["action"] == "allow"
 print("one update: the loop put 'allow' back")

@@ -24,11 +24,14 @@ examples = "../../examples"  # desired.yaml and observed.yaml: a small DNS zone
 # %%
 from pathlib import Path
 
-from recon.core.cycle import Apply, CheckKillSwitch, Delete, LoadDesired, LoopState, Observe, WriteResult, run_cycle
-from recon.core.decision import GuardContext, decide
+from recon.core.cycle import run_cycle
+from recon.core.effects import Apply, CheckKillSwitch, Delete, LoadDesired, Observe, WriteResult
+from recon.core.decision import decide
+from recon.core.guards import GuardContext
 from recon.core.model import index
 from recon.core.plan import diff
-from recon.core.policy import Policy
+from recon.core.policy import Policy, RunMode
+from recon.core.record import LoopState
 from recon.drivers.loop import drive
 from recon.providers.snapshot import SnapshotObserver
 from recon.sources.inventory import load_inventory, parse_inventory
@@ -77,7 +80,7 @@ for change in plan.changes:
 # every verdict with its reason. Untick *delete*, filter by kind, pick `A/www` to see its fields.
 
 # %%
-ctx = GuardContext(loop="zone", desired_count=len(desired), observed_count=len(observed),
+ctx = GuardContext(now=0.0, loop="zone", desired_count=len(desired), observed_count=len(observed),
                    desired_source="desired.yaml")
 decision = decide(plan, ctx, Policy())
 DiffInspector(decision, title="example zone")
@@ -106,7 +109,8 @@ def answer(effect):
     return None
 
 
-record, state, _ = drive(run_cycle("zone", Policy(), LoopState(), now=0.0, observe_only=False), answer)
+result = drive(run_cycle("zone", Policy(), LoopState(), now=0.0, mode=RunMode.ENFORCE), answer)
+record, state = result.record, result.state
 print(f"applied: {record.applied_create} create, {record.applied_update} update, {record.applied_delete} delete")
 
 # %% [markdown]

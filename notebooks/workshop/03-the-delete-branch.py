@@ -51,7 +51,7 @@ naive = Policy.model_validate({"guards": {g: False for g in (
 world = MemoryProvider(rules)
 config: list[Resource] = []  # what the broken template rendered
 loop = Loop("firewall", CallableSource(lambda: config, name="rendered.yaml"), world, naive, actuator=world)
-record, _, _ = run_once(loop, now=0.0)
+record = run_once(loop, now=0.0).record
 print(f"deleted {record.applied_delete} rules; {len(world)} left")
 
 # %% [markdown]
@@ -95,7 +95,8 @@ guarded_policy = naive.model_copy(update={"guards": naive.guards.model_copy(
     update={"empty_desired": naive.guards.empty_desired.model_copy(update={"enabled": True})})})
 world = MemoryProvider(rules)
 loop = Loop("firewall", CallableSource(lambda: config, name="rendered.yaml"), world, guarded_policy, actuator=world)
-record, _, decision = run_once(loop, now=0.0)
+result = run_once(loop, now=0.0)
+record, decision = result.record, result.decision
 assert record.applied_delete == 0 and len(world) == 40 and record.aborted
 print([(v.guard, v.outcome.value, v.reason) for v in decision.tripped])
 

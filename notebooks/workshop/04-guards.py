@@ -37,7 +37,8 @@ examples = "../../examples"
 # %%
 from pathlib import Path
 
-from recon.core.decision import GuardContext, decide
+from recon.core.decision import decide
+from recon.core.guards import GuardContext
 from recon.core.model import Observation, Resource
 from recon.core.plan import diff
 from recon.core.policy import Policy
@@ -52,7 +53,7 @@ observed = SnapshotObserver(Path(examples) / "observed.yaml").observe()
 def decision_for(policy: Policy, desired=desired, observed=observed, **ctx):
     """Plan and decide one cycle of the example zone under *policy*."""
     plan = diff(desired.resources, observed.resources)
-    context = GuardContext(loop="zone", desired_count=len(desired), observed_count=len(observed),
+    context = GuardContext(now=0.0, loop="zone", desired_count=len(desired), observed_count=len(observed),
                            desired_source="desired.yaml", observation_complete=observed.complete,
                            observation_reason=observed.reason, **ctx)
     return decide(plan, context, policy)

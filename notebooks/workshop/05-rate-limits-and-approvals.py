@@ -91,7 +91,7 @@ loop = Loop("lab", CallableSource(lambda: rules[:4], name="rules.yaml"), world,
             Policy.model_validate({"guards": {"max_deletes": {"max": 3}, "desired_shrink": False}}),
             actuator=world, approver=StoreApprover(store), kill_switch=lambda: store.kill_switch("lab"),
             store=store)
-held, _, _ = run_once(loop, now=time.time())
+held = run_once(loop, now=time.time()).record
 print(f"deleted {held.applied_delete}; request {held.approval_request} for {held.blocked} deletes")
 
 # %% [markdown]
@@ -117,7 +117,7 @@ panel
 if store.get_approval(held.approval_request) is None:
     panel.by.value = "workshop"
     panel.approve_button.click()
-after, _, _ = run_once(loop, now=time.time())
+after = run_once(loop, now=time.time()).record
 assert after.applied_delete == 6 and sorted(n for _, n in world.snapshot()) == ["r0", "r1", "r2", "r3"]
 print(f"approved by {after.approved_by}: deleted {after.applied_delete};",
       [(r.request.id, r.status) for r in store.requests("lab")])

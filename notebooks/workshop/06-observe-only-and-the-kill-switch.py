@@ -50,7 +50,8 @@ from recon.ui import KillSwitchToggle
 world = MemoryProvider([Resource("rule", f"r{i}", {"port": 3000 + i}) for i in range(5)])
 watcher = Loop("watch", CallableSource(lambda: [], name="empty.yaml"), world,
                actuator=None)  # no actuator: observe-only
-record, _, decision = run_once(watcher, now=0.0)
+result = run_once(watcher, now=0.0)
+record, decision = result.record, result.decision
 print(f"would delete {record.would_delete}; actually deleted {record.applied_delete}; writes {world.writes}")
 print([(v.guard, v.outcome.value) for v in decision.tripped])
 
@@ -122,10 +123,10 @@ switch
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 switch.toggle.value = True
-paused, _, _ = run_once(enforcing, now=time.time())
+paused = run_once(enforcing, now=time.time()).record
 assert paused.paused and len(fw) == 5
 switch.toggle.value = False
-resumed, _, _ = run_once(enforcing, now=time.time())
+resumed = run_once(enforcing, now=time.time()).record
 print(f"paused: {paused.paused}, deleted {paused.applied_delete}; released: deleted {resumed.applied_delete}")
 # Released, the loop deletes the three: a delete cap or the shrink guard, not the switch, is what
 # stops a wrong rollout for good. The switch buys the time to fix it.

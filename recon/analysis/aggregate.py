@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from recon.core.policy import GUARD_ORDER
+from recon.core.guards import GUARD_ORDER
 
 MEAN_METRICS = ("wrongful_deletes", "outage_resource_seconds", "approvals_requested", "guard_trips")
 CONFIDENCE = 0.95

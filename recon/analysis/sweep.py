@@ -36,7 +36,7 @@ from recon.analysis.grid import Grid, parse_grid, root_entropy, spawn_seeds
 from recon.analysis.runlog import Column, RunLog, read_root
 from recon.analysis.sources import ScenarioSource, effective, resolve_sources
 from recon.core.errors import ReconError
-from recon.core.policy import GUARD_ORDER
+from recon.core.guards import GUARD_ORDER
 
 RunFn = Callable[[Any, int], Mapping[str, Any]]
 TARGET_BATCH_SECONDS = 0.5

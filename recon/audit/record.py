@@ -95,7 +95,8 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
         data["observer"] = loop.observer.name
         desired = loop.source.load()
         observation = loop.observer.observe()
-        record, _, decision = run_once(loop, started, persist=False, desired=desired, observation=observation)
+        result = run_once(loop, started, persist=False, desired=desired, observation=observation)
+        record, decision = result.record, result.decision
         data.update(_plan_part(decision, record))
         data["exit_code"], data["error"] = exit_code(decision), None
     except Exception as e:  # any failure of config, source or provider is a failed audit, exit 1

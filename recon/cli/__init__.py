@@ -20,11 +20,11 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from recon.core.cycle import CycleRecord
+from recon.core.record import CycleRecord
 from recon.core.decision import Decision
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Observation, thaw
-from recon.core.policy import Guards, Mode, Policy
+from recon.core.policy import APPROVAL_TTL, Convergence, Guards, Policy
 from recon.core.redact import redact, redact_all
 from recon.core.report import EXIT_ERROR, decision_dict, exit_code, fates
 from recon.core.text import for_terminal as esc, visible
@@ -154,7 +154,7 @@ def _policy_from_options(o: dict[str, Any]) -> Policy:
         if name not in g:
             fail(f"--disable: unknown guard {name!r}; known: {', '.join(g)}")
         g[name]["enabled"] = False
-    return Policy(mode=Mode(o["sync"]), owner_id=o["owner_id"], guards=Guards.model_validate(g))
+    return Policy(convergence=Convergence(o["sync"]), owner_id=o["owner_id"], guards=Guards.model_validate(g))
 
 
 def _guard_options(f: Any) -> Any:
@@ -165,7 +165,7 @@ def _guard_options(f: Any) -> Any:
         click.option("--shrink-fraction", type=click.FloatRange(0, 1), help="largest fall of desired vs the last accepted (default 0.3)"),
         click.option("--owner-id", help="only resources with this owner marker may be deleted"),
         click.option("--protect", multiple=True, metavar="KIND/NAME", help="never touch matching resources (globs)"),
-        click.option("--sync", type=click.Choice([m.value for m in Mode]), default="sync", show_default=True),
+        click.option("--sync", type=click.Choice([m.value for m in Convergence]), default="sync", show_default=True),
         click.option("--disable", multiple=True, metavar="GUARD", help="disable a guard by name (for studies)"),
     ]
     for o in reversed(opts):
@@ -233,12 +233,13 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
         d, o = load_inventory_while(loop.source.path, lambda: observe_checked(observer))  # type: ignore[attr-defined]
         # The cycle reads the state store (baselines, approvals, the kill switch): one it cannot
         # trust is an error here too, never a plan made as if the store were empty.
-        record, _, decision = run_once(loop, time.time(), persist=False, desired=d, observation=o)
+        result = run_once(loop, time.time(), persist=False, desired=d, observation=o)
     except ReconError as e:
         bail(str(e))
     except OSError as e:
         bail(f"{getattr(e, 'filename', '') or 'input'}: {e.strerror or e}")
 
+    record, decision = result.record, result.decision
     code = exit_code(decision)
     if as_json:
         click.echo(json.dumps(redact_all(decision_json(loop.name, "observe-only", decision, record)), indent=1,
@@ -287,6 +288,8 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
     """Run the observe-only loop on an interval: diffs, verdicts and metrics, never a write."""
     from recon.config import build_loop, load_loop_config
     from recon.drivers.realtime import RealtimeDriver
+    from recon.drivers.schedule import Schedule
+    from recon.drivers.spec import RealtimeSpec
     from recon.eventlog import EventLog, EventLogError
     from recon.metrics import LoopMetrics
     from recon.store import StoreBusy, StoreError
@@ -336,9 +339,10 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
             return
         out.print(f"cycle {driver.cycles}: [red]{esc(redact(str(e)))}[/]; nothing done this cycle")
 
-    driver = RealtimeDriver(loop, interval or cfg.interval, cfg.jitter if jitter is None else jitter,
-                            events=log, metrics=metrics, on_record=show, on_error=show_error)
-    say(f"watching {cfg.name} (observe-only) every {driver.interval:g}s; event log {log.path}")
+    schedule = Schedule(interval or cfg.interval, cfg.jitter if jitter is None else jitter)
+    driver = RealtimeDriver(loop, RealtimeSpec(schedule, events=log, metrics=metrics,
+                                               on_record=lambda res: show(res.record), on_error=show_error))
+    say(f"watching {cfg.name} (observe-only) every {schedule.interval:g}s; event log {log.path}")
     records = driver.run(max_cycles=max_cycles)
     if fatal:
         fail(f"loop {cfg.name} stopped at cycle {driver.cycles}: {fatal[0]}")
@@ -453,7 +457,7 @@ def _decide(request_id: str, state: Path | None, config: Path | None, granted: b
 @_config_opt
 @_state_opt
 @click.option("--by", help="who approves (default: your user name)")
-@click.option("--ttl", type=click.FloatRange(min=1), default=3600.0, show_default=True,
+@click.option("--ttl", type=click.FloatRange(min=1), default=APPROVAL_TTL, show_default=True,
               help="seconds the approval stays valid")
 def approve(request_id: str, config: Path | None, state: Path | None, by: str | None, ttl: float) -> None:
     """Approve a held delete set. The approval covers exactly that set of keys (and what remains of it)."""
@@ -467,7 +471,7 @@ def approve(request_id: str, config: Path | None, state: Path | None, by: str | 
 @click.option("--by", help="who denies (default: your user name)")
 def deny(request_id: str, config: Path | None, state: Path | None, by: str | None) -> None:
     """Deny a held delete set."""
-    _decide(request_id, state, config, False, by, 3600.0)
+    _decide(request_id, state, config, False, by, APPROVAL_TTL)
 
 
 def _switch_target(target: str, state: Path | None) -> tuple[Any, str]:

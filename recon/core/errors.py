@@ -5,9 +5,5 @@ class ReconError(Exception):
     """Base class for errors recon reports to a user; the message names the input at fault."""
 
 
-class SafetyAbort(ReconError):
-    """A guard refused to let a cycle proceed."""
-
-
 class ObserveOnlyViolation(ReconError):
     """Something asked an observe-only loop to write. Drivers raise it; it should never happen."""

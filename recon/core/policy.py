@@ -1,5 +1,7 @@
 """Guard policy: which guards run, with which thresholds, and what a verdict is.
 
+The guards themselves, and their order, are in :mod:`recon.core.guards`.
+
 The policy is a pydantic model so that loop configs and scenarios validate it at the boundary and
 ``recon schema`` can print it. Every guard accepts ``false`` (disabled) or ``true`` (defaults) in
 place of its settings, which is what ``--set loop.guards.<name>=false`` relies on.
@@ -16,10 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from recon.core.model import Key, Resource
 
-GUARD_ORDER: tuple[str, ...] = (
-    "kill_switch", "desired_error", "empty_desired", "desired_shrink", "incomplete_observation",
-    "ownership", "protected", "max_deletes", "max_changes",
-)
+
+APPROVAL_TTL = 3600.0  # seconds an approval stays valid unless a loop's policy says otherwise
 
 
 class Outcome(str, Enum):
@@ -43,10 +43,20 @@ class Outcome(str, Enum):
         return self in (Outcome.PAUSE, Outcome.ABORT, Outcome.HOLD, Outcome.SUPPRESS_DELETES)
 
 
-class Mode(str, Enum):
+# How far a loop converges: everything (sync), never deleting, or only creating. Loop configs and
+# scenarios spell it `sync:`; "mode" there, and everywhere in the Python API, is the RunMode. (A
+# comment, not a docstring, so that the JSON Schemas `recon schema` prints stay as they were.)
+class Convergence(str, Enum):
     SYNC = "sync"
     UPSERT_ONLY = "upsert-only"
     CREATE_ONLY = "create-only"
+
+
+class RunMode(str, Enum):
+    """Whether a loop may write: observe-only loops have no actuator at all."""
+
+    OBSERVE_ONLY = "observe-only"
+    ENFORCE = "enforce"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +144,10 @@ class Policy(BaseModel):
     """Everything that decides what a cycle may do with a plan."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    mode: Mode = Mode.SYNC
+    convergence: Convergence = Convergence.SYNC
     owner_id: str | None = Field(None, description="marker this loop stamps on what it creates; deletes need it")
     guards: Guards = Guards()
     alerts: Alerts = Alerts()
-    approval_ttl: float = Field(3600.0, gt=0, description="seconds an approval stays valid")
+    approval_ttl: float = Field(APPROVAL_TTL, gt=0, description="seconds an approval stays valid")
     retry_base: float = Field(5.0, gt=0, description="first per-resource retry delay in seconds")
     retry_max: float = Field(1000.0, gt=0, description="largest per-resource retry delay in seconds")

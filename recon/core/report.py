@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from recon.core.cycle import CycleRecord
 from recon.core.decision import Decision
 from recon.core.model import Key, thaw
 from recon.core.plan import Change
+from recon.core.policy import Outcome
+from recon.core.record import CycleRecord
 
 EXIT_IN_SYNC, EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3
 
@@ -30,14 +31,12 @@ class Fate:
     reason: str = ""
 
 
-EXCLUDING = ("ownership", "protected")
-
-
 def fates(decision: Decision) -> dict[Key, Fate]:
     """The fate of every change in the decision's plan, by key."""
+    excluding = {v.guard for v in decision.verdicts if v.outcome is Outcome.EXCLUDE}
     out = {c.key: Fate("apply") for c in decision.batch}
     out.update({d.change.key: Fate("deferred", None, d.reason) for d in decision.deferred})
-    out.update({b.change.key: Fate("excluded" if b.guard in EXCLUDING else "blocked", b.guard, b.reason)
+    out.update({b.change.key: Fate("excluded" if b.guard in excluding else "blocked", b.guard, b.reason)
                 for b in decision.blocked})
     return out
 

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from recon.approvers import Approver, DenyAll
-from recon.core.cycle import (
-    Apply, CheckKillSwitch, CycleResult, Delete, Effect, FileApprovalRequest, GetApproval, LoadDesired,
-    LoopState, Observe, WriteResult, run_cycle,
+from recon.core.cycle import run_cycle
+from recon.core.effects import (
+    Apply, CheckKillSwitch, Delete, Effect, FileApprovalRequest, GetApproval, LoadDesired, Observe, WriteResult,
 )
 from recon.core.errors import ObserveOnlyViolation
 from recon.core.model import DesiredState, Observation
 from recon.core.normalize import Normalizer
-from recon.core.policy import Policy
+from recon.core.policy import Policy, RunMode
+from recon.core.record import CycleResult, LoopState
 from recon.providers.base import Actuator, Observer, ObserverNormalizer
 from recon.sources.callable import Source
 from recon.store.sqlite import StateStore
@@ -41,6 +42,15 @@ class Loop:
     @property
     def observe_only(self) -> bool:
         return self.actuator is None
+
+    @property
+    def mode(self) -> RunMode:
+        """Observe-only is structural: a loop without an actuator cannot write."""
+        return RunMode.OBSERVE_ONLY if self.actuator is None else RunMode.ENFORCE
+
+    @property
+    def normalize(self) -> Normalizer:
+        return self.normalizer or ObserverNormalizer(self.observer)
 
     def load_state(self) -> LoopState:
         if self.store is not None:
@@ -106,6 +116,15 @@ def handler_for(loop: Loop, now: float, desired: DesiredState | None = None,
     return handle
 
 
+def finish(loop: Loop, result: CycleResult, duration: float | None, persist: bool = True) -> CycleResult:
+    """Stamp the cycle's measured *duration* on its record and keep the new state (unless not *persist*)."""
+    if duration is not None:
+        result = replace(result, record=replace(result.record, duration=duration))
+    if persist:
+        loop.save_state(result.state)
+    return result
+
+
 def run_once(loop: Loop, now: float, *, clock: Callable[[], float] | None = None, persist: bool = True,
              desired: DesiredState | None = None, observation: Observation | None = None) -> CycleResult:
     """Run one cycle of *loop* at time *now*; persist the new state unless *persist* is false.
@@ -114,11 +133,6 @@ def run_once(loop: Loop, now: float, *, clock: Callable[[], float] | None = None
     plans load both first so that a failure is an error naming the input)."""
     state = loop.load_state()
     start = clock() if clock else None
-    gen = run_cycle(loop.name, loop.policy, state, now, observe_only=loop.observe_only,
-                    normalize=loop.normalizer or ObserverNormalizer(loop.observer))
-    record, new_state, decision = drive(gen, handler_for(loop, now, desired, observation))
-    if clock is not None and start is not None:
-        record = replace(record, duration=clock() - start)
-    if persist:
-        loop.save_state(new_state)
-    return record, new_state, decision
+    gen = run_cycle(loop.name, loop.policy, state, now, mode=loop.mode, normalize=loop.normalize)
+    result = drive(gen, handler_for(loop, now, desired, observation))
+    return finish(loop, result, clock() - start if clock is not None and start is not None else None, persist)

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recon.core.cycle import CycleRecord
+from recon.core.record import CycleRecord
 from recon.core.decision import Decision
-from recon.core.policy import GUARD_ORDER
+from recon.core.guards import GUARD_ORDER
 from recon.sim.world import World
 
 CYCLE_COLUMNS = (

@@ -20,8 +20,12 @@ import simpy
 
 from recon.approvers import ApproveAll, DenyAll
 from recon.core.model import Key, Resource
+from recon.core.policy import RunMode
+from recon.core.record import CycleResult
 from recon.drivers.loop import Loop
+from recon.drivers.schedule import Schedule
 from recon.drivers.simtime import SimDriver
+from recon.drivers.timed import Timed
 from recon.sim.drift import Drift
 from recon.sim.humans import HumanApprover, KillSwitches, OnCall, RecordingApprover
 from recon.sim.provider import ApiServer, SimProvider
@@ -118,8 +122,9 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
     sources: list[SimSource] = []
 
     def on_record(spec: LoopSpec) -> Any:
-        def handle(record: Any, decision: Any) -> None:
-            rec.cycle(record, decision)
+        def handle(result: CycleResult) -> None:
+            record = result.record
+            rec.cycle(record, result.decision)
             if oncall is not None:
                 if record.alerts:
                     oncall.page(record.loop, record.alerts[0])
@@ -129,6 +134,7 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
         return handle
 
     for spec in specs:
+        policy = spec.policy()
         in_scope = matches(spec.scope)
         provider = SimProvider(env, world, api, streams.rng(f"provider:{spec.name}"), spec.name, in_scope,
                                on_event=rec.event)
@@ -137,13 +143,15 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
         if spec.approver.type == "human":
             approver: Any = HumanApprover(env, world, spec.approver, streams.rng(f"approver:{spec.name}"), rec.event)
         else:
-            inner = ApproveAll(spec.approver.ttl) if spec.approver.type == "approve-all" else DenyAll(spec.approver.ttl)
+            ttl = policy.approval_ttl
+            inner = ApproveAll(ttl) if spec.approver.type == "approve-all" else DenyAll(ttl)
             approver = RecordingApprover(inner, world, rec.event)
-        loop = Loop(name=spec.name, source=source, observer=provider, policy=spec.policy(),
-                    actuator=provider if spec.mode == "enforce" else None, approver=approver,
+        loop = Loop(name=spec.name, source=source, observer=provider, policy=policy,
+                    actuator=provider if RunMode(spec.mode) is RunMode.ENFORCE else None, approver=approver,
                     kill_switch=switches.reader(spec.name))
-        driver = SimDriver(env, loop, spec.period, spec.jitter, rng=streams.rng(f"loop:{spec.name}"),
-                           offset=spec.offset, on_record=on_record(spec))
+        timed = Timed(observe=provider.observe_process, apply=provider.apply_process, delete=provider.delete_process)
+        driver = SimDriver(env, loop, Schedule(spec.period, spec.jitter), rng=streams.rng(f"loop:{spec.name}"),
+                           offset=spec.offset, on_record=on_record(spec), timed=timed)
         drivers.append((driver, in_scope, spec))
 
     triggered = [(d, hit) for d, hit, s in drivers if s.triggered]

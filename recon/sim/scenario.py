@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 from recon.config import LoopName
 from recon.core.errors import ReconError
 from recon.core.model import key_problem
-from recon.core.policy import Alerts, Guards, Mode, Policy, Selector
+from recon.core.policy import APPROVAL_TTL, Alerts, Convergence, Guards, Policy, Selector
 from recon.sim.distributions import Dist
 from recon.sim.limits import MODEL_CONFIG, Count, Limits, Real, excesses, refusal
 from recon.sources.inventory import describe_validation_error, read_yaml_file
@@ -66,7 +66,7 @@ class ApproverSpec(_Model):
                           description="how long the human takes to answer a request (seconds)")
     p_approve_legit: Real = Field(0.95, ge=0, le=1, description="chance a legitimate delete set is approved")
     p_approve_bogus: Real = Field(0.05, ge=0, le=1, description="chance a bogus delete set is approved")
-    ttl: Real = Field(3600.0, gt=0, description="seconds an approval stays valid")
+    ttl: Real = Field(APPROVAL_TTL, gt=0, description="seconds an approval stays valid")
 
 
 class LoopSpec(_Model):
@@ -78,8 +78,8 @@ class LoopSpec(_Model):
     jitter: Real = Field(0.0, ge=0, lt=1, description="± fraction of the period, uniform")
     offset: Real = Field(0.0, ge=0, description="time of the first cycle")
     triggered: bool = Field(False, description="also run a cycle when drift in scope is noticed (watch events)")
-    mode: Literal["enforce", "observe-only"] = "enforce"
-    sync: Mode = Mode.SYNC
+    mode: Literal["enforce", "observe-only"] = "enforce"  # a RunMode; spelled out for the schema
+    sync: Convergence = Convergence.SYNC
     owner_id: str | None = None
     guards: Guards = Guards()
     alerts: Alerts = Alerts()
@@ -88,7 +88,7 @@ class LoopSpec(_Model):
     approver: ApproverSpec = ApproverSpec()
 
     def policy(self) -> Policy:
-        return Policy(mode=self.sync, owner_id=self.owner_id, guards=self.guards, alerts=self.alerts,
+        return Policy(convergence=self.sync, owner_id=self.owner_id, guards=self.guards, alerts=self.alerts,
                       approval_ttl=self.approver.ttl, retry_base=self.retry_base, retry_max=self.retry_max)
 
 

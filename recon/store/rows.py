@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from recon.core.approval import Approval, ApprovalRequest
-from recon.core.cycle import LoopState
+from recon.core.record import CarriedApproval, LoopState
 from recon.core.model import Key
 
 
@@ -81,8 +81,8 @@ def loop_state(row: Sequence[Any]) -> LoopState:
     return LoopState(
         _int(row[0], "cycle"), _int(row[1], "last_accepted_desired", optional=True),
         _int(row[2], "last_observed", optional=True), _int(row[3], "own_deletes_last"), _backoff(row[4]),
-        frozenset(_keys(row[5], "approved_keys")), _number(row[6], "approved_until"),
-        _text(row[7], "approved_by", optional=True))
+        CarriedApproval(frozenset(_keys(row[5], "approved_keys")), _number(row[6], "approved_until"),
+                        _text(row[7], "approved_by", optional=True)))
 
 
 def approval(row: Sequence[Any]) -> Approval:

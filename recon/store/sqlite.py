@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from recon.core.approval import Approval, ApprovalRequest
-from recon.core.cycle import LoopState
+from recon.core.policy import APPROVAL_TTL
+from recon.core.record import LoopState
 from recon.store import rows as decode
 from recon.store.schema import StoreError, check_file, create, initialise, store_error, upgrade_and_check
 
@@ -103,8 +104,8 @@ class StateStore:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO loop_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (loop, state.cycle, state.last_accepted_desired, state.last_observed,
-                        state.own_deletes_last, backoff, json.dumps(sorted(map(list, state.approved_keys))),
-                        state.approved_until, state.approved_by))
+                        state.own_deletes_last, backoff, json.dumps(sorted(map(list, state.approval.keys))),
+                        state.approval.until, state.approval.by))
 
     # approvals --------------------------------------------------------------------------------
     def file_request(self, req: ApprovalRequest, now: float | None = None) -> None:
@@ -122,7 +123,7 @@ class StateStore:
                              "WHERE request_id = ?", (request_id,)).fetchone()
         return self._decode(f"approvals (request {request_id!r})", decode.approval, row) if row else None
 
-    def decide(self, request_id: str, granted: bool, by: str, ttl: float = 3600.0,
+    def decide(self, request_id: str, granted: bool, by: str, ttl: float = APPROVAL_TTL,
                now: float | None = None) -> Approval:
         """Record a human's answer to a pending request. The approval covers exactly its key set."""
         now = time.time() if now is None else now

@@ -11,6 +11,7 @@ import getpass
 
 import ipywidgets as widgets
 
+from recon.core.policy import APPROVAL_TTL
 from recon.core.text import for_html, visible
 from recon.store.sqlite import PendingRequest, StateStore
 from recon.ui.render import table
@@ -29,7 +30,7 @@ class ApprovalPanel(widgets.VBox):
     """Pending approval requests with their delete sets, and approve / deny buttons."""
 
     def __init__(self, store: StateStore, loop: str | None = None, by: str | None = None,
-                 ttl: float = 3600.0) -> None:
+                 ttl: float = APPROVAL_TTL) -> None:
         self.store = store
         self.loop = loop
         self.ttl = ttl

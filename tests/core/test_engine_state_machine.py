@@ -22,14 +22,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from recon.core.approval import keys_digest
-from recon.core.cycle import (
-    Apply, CheckKillSwitch, CycleRecord, Delete, FileApprovalRequest, GetApproval, LoadDesired, LoopState,
-    Observe, WriteResult, run_cycle,
-)
+from recon.core.cycle import run_cycle
 from recon.core.decision import Decision
+from recon.core.effects import (
+    Apply, CheckKillSwitch, Delete, FileApprovalRequest, GetApproval, LoadDesired, Observe, WriteResult,
+)
 from recon.core.model import DesiredState, Key, Observation, Resource
 from recon.core.plan import Change, Op
-from recon.core.policy import Guards, Policy, Selector
+from recon.core.policy import Guards, Policy, RunMode, Selector
+from recon.core.record import CycleRecord, LoopState
 from recon.drivers.loop import drive
 from tests.core.engine_model import (
     DROP, GUARDS, MAX_CHANGES, MAX_DELETES, SHRINK, Allowed, Ledger, Model,
@@ -58,8 +59,9 @@ class EngineResult:
 
 def run_engine(policy: Policy, state: LoopState, now: float, observe_only: bool, answer: Any) -> EngineResult:
     """The one place that calls the engine: adapt here when run_cycle's result changes shape."""
-    record, new_state, decision = drive(run_cycle(LOOP, policy, state, now, observe_only=observe_only), answer)
-    return EngineResult(record, new_state, decision)
+    mode = RunMode.OBSERVE_ONLY if observe_only else RunMode.ENFORCE
+    result = drive(run_cycle(LOOP, policy, state, now, mode=mode), answer)
+    return EngineResult(result.record, result.state, result.decision)
 
 
 def policy_for(enabled: frozenset[str], owner: str | None) -> Policy:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from recon.core.approval import Approval, ApprovalRequest, keys_digest
-from recon.core.decision import GuardContext, decide
+from recon.core.decision import decide
+from recon.core.guards import GUARD_ORDER, GuardContext
 from recon.core.model import Resource
 from recon.core.plan import Op, diff
-from recon.core.policy import GUARD_ORDER, Guards, Mode, Outcome, Policy, Selector
+from recon.core.policy import Convergence, Guards, Outcome, Policy, Selector
 
 
 def world(n: int, prefix: str = "r", owner: str | None = None) -> dict:
@@ -18,7 +19,7 @@ def ctx(desired: dict, observed: dict, **kw) -> GuardContext:
 
 
 def run(desired: dict, observed: dict, policy: Policy = Policy(), approval=None, now=0.0, **kw):
-    return decide(diff(desired, observed), ctx(desired, observed, **kw), policy, approval, now)
+    return decide(diff(desired, observed), ctx(desired, observed, approval=approval, now=now, **kw), policy)
 
 
 def verdict(d, name):
@@ -32,12 +33,12 @@ def test_every_guard_gives_a_verdict_in_order() -> None:
 
 
 def test_kill_switch_pauses_everything() -> None:
-    d = run(world(1), world(5), paused=True)
+    d = decide(None, GuardContext(now=0.0, loop="t", switch_engaged=True), Policy())
     assert d.paused and not d.batch and d.verdicts[0].outcome is Outcome.PAUSE
 
 
 def test_desired_error_aborts() -> None:
-    d = decide(None, GuardContext(observed_count=5, desired_error="OSError: boom"), Policy())
+    d = decide(None, GuardContext(now=0.0, observed_count=5, desired_error="OSError: boom"), Policy())
     assert d.aborted and not d.batch and verdict(d, "desired_error").outcome is Outcome.ABORT
 
 
@@ -88,7 +89,7 @@ def test_incomplete_observation_suppresses_deletes_and_marks_upserts() -> None:
     d = run(desired, obs, observation_complete=False, observation_reason="page 2 timed out")
     assert verdict(d, "incomplete_observation").outcome is Outcome.SUPPRESS_DELETES
     assert "page 2 timed out" in verdict(d, "incomplete_observation").reason
-    assert not any(c.op is Op.DELETE for c in d.batch) and d.upserts == {("A", "new0")}
+    assert not any(c.op is Op.DELETE for c in d.batch) and {c.key for c in d.batch if c.op is Op.CREATE} == {("A", "new0")}
     assert not d.accept_observation
 
 
@@ -142,9 +143,9 @@ def test_max_changes_defers_in_deterministic_order_deletes_last() -> None:
 def test_policy_modes() -> None:
     obs = world(3)
     desired = {("A", "r0"): Resource("A", "r0", {"v": 7}), ("A", "x"): Resource("A", "x", {})}
-    up = run(desired, obs, Policy(mode=Mode.UPSERT_ONLY))
+    up = run(desired, obs, Policy(convergence=Convergence.UPSERT_ONLY))
     assert {c.op for c in up.batch} == {Op.CREATE, Op.UPDATE}
-    co = run(desired, obs, Policy(mode=Mode.CREATE_ONLY))
+    co = run(desired, obs, Policy(convergence=Convergence.CREATE_ONLY))
     assert {c.op for c in co.batch} == {Op.CREATE}
     assert all(b.guard == "mode" for b in co.blocked)
 

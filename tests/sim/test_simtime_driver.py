@@ -14,7 +14,9 @@ import recon.drivers.simtime as simtime
 from recon.approvers import DenyAll
 from recon.core.model import Observation, Resource
 from recon.drivers.loop import Loop, run_once
+from recon.drivers.schedule import Schedule
 from recon.drivers.simtime import SimDriver
+from recon.drivers.timed import Timed
 from recon.providers.memory import MemoryProvider
 from recon.sources.callable import CallableSource
 
@@ -36,10 +38,10 @@ def test_simulated_cycles_equal_the_synchronous_interpreter_cycle_by_cycle() -> 
     env = simpy.Environment()
     sim_world, ref_world = _drifted_world(), _drifted_world()
     sim_records: list[dict[str, Any]] = []
-    SimDriver(env, _loop(sim_world), period=30.0, on_record=lambda r, d: sim_records.append(r.to_dict()))
+    SimDriver(env, _loop(sim_world), Schedule(30.0), on_record=lambda res: sim_records.append(res.record.to_dict()))
     env.run(until=100)
     ref = _loop(ref_world)
-    ref_records = [run_once(ref, t)[0].to_dict() for t in (0.0, 30.0, 60.0, 90.0)]
+    ref_records = [run_once(ref, t).record.to_dict() for t in (0.0, 30.0, 60.0, 90.0)]
     for a, b in zip(sim_records, ref_records, strict=True):
         a.pop("duration"), b.pop("duration")
         assert a == b
@@ -56,7 +58,7 @@ def test_the_driver_runs_the_core_generator(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(simtime, "run_cycle", spy)
     env = simpy.Environment()
-    SimDriver(env, _loop(_drifted_world()), period=10.0)
+    SimDriver(env, _loop(_drifted_world()), Schedule(10.0))
     env.run(until=35)
     assert calls == ["fw"] * 4
 
@@ -65,7 +67,7 @@ def test_observe_only_never_writes_in_simulated_time() -> None:
     env = simpy.Environment()
     world = _drifted_world()
     records: list[Any] = []
-    SimDriver(env, _loop(world, observe_only=True), period=10.0, on_record=lambda r, d: records.append(r))
+    SimDriver(env, _loop(world, observe_only=True), Schedule(10.0), on_record=lambda res: records.append(res.record))
     env.run(until=50)
     assert world.writes == 0 and len(records) == 5
     assert all(r.would_create == 3 and r.would_update == 1 and r.would_delete == 1 for r in records)
@@ -74,8 +76,8 @@ def test_observe_only_never_writes_in_simulated_time() -> None:
 def test_period_jitter_and_triggers() -> None:
     env = simpy.Environment()
     times: list[float] = []
-    d = SimDriver(env, _loop(MemoryProvider(DESIRED)), period=10.0, jitter=0.5,
-                  rng=np.random.default_rng(1), offset=5.0, on_record=lambda r, _: times.append(r.time))
+    d = SimDriver(env, _loop(MemoryProvider(DESIRED)), Schedule(10.0, jitter=0.5),
+                  rng=np.random.default_rng(1), offset=5.0, on_record=lambda res: times.append(res.record.time))
     env.run(until=200)
     gaps = np.diff(times)
     assert times[0] == 5.0 and gaps.min() >= 5.0 and gaps.max() <= 15.0 and gaps.std() > 0.5
@@ -84,7 +86,7 @@ def test_period_jitter_and_triggers() -> None:
     env.run(until=201.5)
     assert times[before:] == [201.0]  # the triggered cycle runs at once, not at the next tick
     with pytest.raises(ValueError, match="rng"):
-        SimDriver(env, _loop(MemoryProvider()), period=10.0, jitter=0.1)
+        SimDriver(env, _loop(MemoryProvider()), Schedule(10.0, jitter=0.1))
 
 
 def _poke(env: simpy.Environment, d: SimDriver, at: float) -> Generator[simpy.Event, Any, None]:
@@ -115,7 +117,8 @@ def test_timed_effects_take_simulated_time_and_errors_are_answers() -> None:
     world = SlowFlakyWorld(env, DESIRED[2:])
     loop = _loop(world)
     records: list[Any] = []
-    SimDriver(env, loop, period=60.0, on_record=lambda r, d: records.append(r))
+    SimDriver(env, loop, Schedule(60.0), on_record=lambda res: records.append(res.record),
+              timed=Timed(observe=world.observe_process, apply=world.apply_process))
     env.run(until=30)
     first = records[0]
     assert first.duration == 4.0 + 2 * 1.0  # one list, two applies

@@ -14,7 +14,7 @@ from recon.ui import ApprovalPanel, KillSwitchToggle
 
 
 def test_panel_lists_a_held_delete_set_and_approval_lets_the_loop_delete(held_loop: Loop, store: StateStore) -> None:
-    rec, _, _ = run_once(held_loop, now=1000.0)
+    rec = run_once(held_loop, now=1000.0).record
     assert rec.applied_delete == 0 and rec.approval_request is not None
     panel = ApprovalPanel(store, loop="lab", by="alice")
     assert panel.requests.value == rec.approval_request
@@ -27,12 +27,12 @@ def test_panel_lists_a_held_delete_set_and_approval_lets_the_loop_delete(held_lo
     assert "approved" in panel.message.value and panel.requests.options == ()
 
     # The loop reads the same store: the approved set, exactly that set, is deleted.
-    rec2, _, _ = run_once(held_loop, now=time.time())
+    rec2 = run_once(held_loop, now=time.time()).record
     assert rec2.approved_by == "alice" and rec2.applied_delete == 6
 
 
 def test_deny_is_recorded_and_the_cli_sees_it(held_loop: Loop, store: StateStore) -> None:
-    rec, _, _ = run_once(held_loop, now=1000.0)
+    rec = run_once(held_loop, now=1000.0).record
     panel = ApprovalPanel(store, by="bob")
     panel.deny_button.click()
     out = CliRunner().invoke(main, ["approvals", "--state", str(store.path), "--json"])
@@ -47,7 +47,7 @@ def test_deny_is_recorded_and_the_cli_sees_it(held_loop: Loop, store: StateStore
 def test_nothing_is_written_without_a_name_or_a_request(held_loop: Loop, store: StateStore) -> None:
     empty = ApprovalPanel(store)
     assert empty.approve_button.disabled and "no open approval requests" in empty.details.value
-    rec, _, _ = run_once(held_loop, now=1000.0)
+    rec = run_once(held_loop, now=1000.0).record
     panel = ApprovalPanel(store, by="  ")
     panel.approve_button.click()
     assert store.get_approval(rec.approval_request) is None
@@ -68,7 +68,7 @@ def test_kill_switch_toggle_pauses_the_loop_and_follows_the_cli(held_loop: Loop,
     ks.reason.value = "bad rollout"
     ks.toggle.value = True
     assert store.kill_switch("lab")
-    rec, _, _ = run_once(held_loop, now=1000.0)
+    rec = run_once(held_loop, now=1000.0).record
     assert rec.paused and rec.applied_delete == 0 and rec.applied_create == 0
     assert "engaged" in ks.status.value
 
@@ -76,7 +76,7 @@ def test_kill_switch_toggle_pauses_the_loop_and_follows_the_cli(held_loop: Loop,
     assert res.exit_code == 0, res.output
     ks.refresh()
     assert ks.toggle.value is False and "released" in ks.status.value
-    rec2, _, _ = run_once(held_loop, now=1001.0)
+    rec2 = run_once(held_loop, now=1001.0).record
     assert not rec2.paused
 
 

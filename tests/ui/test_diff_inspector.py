@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from recon.core.decision import GuardContext, decide
+from recon.core.decision import decide
+from recon.core.guards import GUARD_ORDER, GuardContext
 from recon.core.plan import diff
-from recon.core.policy import GUARD_ORDER, Policy
+from recon.core.policy import Policy
 from recon.sources.inventory import load_inventory
 from recon.ui import DiffInspector
 
@@ -17,7 +18,7 @@ def example_decision(examples: Path, max_deletes: int = 5):
     d = load_inventory(examples / "desired.yaml")
     o = load_inventory(examples / "observed.yaml")
     plan = diff(d.resources, o.resources)
-    ctx = GuardContext(loop="example-dns", desired_count=len(d), observed_count=len(o), desired_source="desired.yaml")
+    ctx = GuardContext(now=0.0, loop="example-dns", desired_count=len(d), observed_count=len(o), desired_source="desired.yaml")
     policy = Policy.model_validate({"guards": {"max_deletes": {"max": max_deletes}}})
     return decide(plan, ctx, policy)
 
@@ -77,7 +78,7 @@ def test_text_from_resources_is_escaped(examples: Path) -> None:
     from recon.core.model import Resource
 
     plan = diff({("TXT", "<b>x</b>"): Resource("TXT", "<b>x</b>", {"values": ["<script>"]})}, {})
-    w = DiffInspector(decide(plan, GuardContext(desired_count=1), Policy()))
+    w = DiffInspector(decide(plan, GuardContext(now=0.0, desired_count=1), Policy()))
     w.select(("TXT", "<b>x</b>"))
     assert "<script>" not in w.detail.value and "&lt;script&gt;" in w.detail.value
     assert "<b>x</b>" not in w.table.value

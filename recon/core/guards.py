@@ -1,0 +1,229 @@
+"""The guards, as data: one small pure function each, listed in ``GUARDS`` in evaluation order.
+
+A guard looks at the changes still in play (a :class:`Plan`), the cycle's :class:`GuardContext` and
+the :class:`Policy`, and returns its :class:`Verdict`, or None when it has nothing to judge this
+cycle. Guards never change the plan themselves: :func:`recon.core.decision.decide` walks the table
+and enacts each verdict by its outcome. This module is the only place that creates verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from recon.core.approval import Approval, keys_digest
+from recon.core.model import Key
+from recon.core.plan import Change, Op, Plan
+from recon.core.policy import Convergence, Guards, Outcome, Policy, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class GuardContext:
+    """What the guards need to know besides the plan: this cycle's facts and the store's memory."""
+
+    now: float
+    loop: str = "loop"
+    switch_engaged: bool = False
+    observe_error: str | None = None
+    desired_count: int = 0
+    observed_count: int = 0
+    desired_source: str = ""
+    desired_error: str | None = None
+    observation_complete: bool = True
+    observation_reason: str | None = None
+    last_accepted_desired: int | None = None
+    last_observed: int | None = None
+    own_deletes_last: int = 0
+    backoff: Mapping[Key, float] = field(default_factory=lambda: MappingProxyType({}))
+    approval: Approval | None = None   # the answer on file for this cycle's delete set, if any
+
+
+def _owned(change: Change, owner_id: str) -> bool:
+    o = change.observed
+    return o is None or o.owner == owner_id
+
+
+def delete_candidates(plan: Plan, policy: Policy) -> tuple[Change, ...]:
+    """Deletes left after the convergence, ownership and protected filters: what an approval is about."""
+    if policy.convergence is not Convergence.SYNC:
+        return ()
+    g = policy.guards
+    return tuple(c for c in plan.deletes
+                 if not (g.ownership.enabled and policy.owner_id is not None and not _owned(c, policy.owner_id))
+                 and not (g.protected.enabled and any(s.matches(c.target) for s in g.protected.selectors)))
+
+
+def approved_by(plan: Plan, ctx: GuardContext, policy: Policy) -> str | None:
+    """Who approved exactly this plan's delete candidates, if a valid approval is on file."""
+    cands = delete_candidates(plan, policy)
+    a = ctx.approval
+    if cands and a is not None and a.valid_for(keys_digest(c.key for c in cands), ctx.now):
+        return a.by
+    return None
+
+
+def _off(name: str, reason: str = "guard disabled") -> Verdict:
+    return Verdict(name, Outcome.DISABLED, reason)
+
+
+def observation_failed(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict | None:
+    # A cycle that observed nothing judges nothing else: this is its only verdict. It cannot meet the
+    # kill switch, which stops a cycle before it observes.
+    if ctx.observe_error is None:
+        return None
+    return Verdict("incomplete_observation", Outcome.ABORT, ctx.observe_error)
+
+
+def kill_switch(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
+    if not policy.guards.kill_switch.enabled:
+        return _off("kill_switch")
+    if ctx.switch_engaged:
+        return Verdict("kill_switch", Outcome.PAUSE, "kill switch engaged: the cycle does nothing")
+    return Verdict("kill_switch", Outcome.ALLOW, "not engaged")
+
+
+def desired_error(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
+    if ctx.desired_error is not None:
+        return Verdict("desired_error", Outcome.ABORT, f"desired state failed to load: {ctx.desired_error}")
+    outcome = Outcome.ALLOW if policy.guards.desired_error.enabled else Outcome.DISABLED
+    return Verdict("desired_error", outcome, f"loaded {ctx.desired_count} resources from {ctx.desired_source or 'source'}")
+
+
+def empty_desired(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
+    if not policy.guards.empty_desired.enabled:
+        return _off("empty_desired")
+    if ctx.desired_count == 0 and ctx.observed_count > 0:
+        return Verdict("empty_desired", Outcome.ABORT, f"desired state is empty but {ctx.observed_count} "
+                       "resources exist: refusing to delete all")
+    return Verdict("empty_desired", Outcome.ALLOW, f"desired has {ctx.desired_count} resources")
+
+
+def desired_shrink(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
+    g = policy.guards.desired_shrink
+    last = ctx.last_accepted_desired
+    if not g.enabled:
+        return _off("desired_shrink")
+    if not last:
+        return Verdict("desired_shrink", Outcome.ALLOW, "no earlier accepted desired state to compare with")
+    fall = (last - ctx.desired_count) / last
+    if fall <= g.max_fraction:
+        return Verdict("desired_shrink", Outcome.ALLOW, f"desired {ctx.desired_count} vs last accepted {last}")
+    reason = f"desired fell from {last} to {ctx.desired_count} ({fall:.0%} > {g.max_fraction:.0%} allowed)"
+    if g.action == "abort":
+        return Verdict("desired_shrink", Outcome.ABORT, reason)
+    cands = delete_candidates(plan, policy)
+    if not cands:
+        return Verdict("desired_shrink", Outcome.ALLOW, reason + "; nothing to delete, accepted")
+    if (by := approved_by(plan, ctx, policy)) is not None:
+        return Verdict("desired_shrink", Outcome.ALLOW, reason + f"; approved by {by}")
+    return Verdict("desired_shrink", Outcome.HOLD, reason, tuple(c.key for c in cands))
+
+
+def incomplete_observation(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
+    g = policy.guards.incomplete_observation
+    if not g.enabled:
+        return _off("incomplete_observation")
+    if not ctx.observation_complete:
+        return Verdict("incomplete_observation", Outcome.SUPPRESS_DELETES,
+                       f"provider flagged the observation incomplete: {ctx.observation_reason}")
+    # The count baseline is the last complete observation, so a drop trips the guard on the cycle it
+    # appears; the loop's own deletes explain part of it.
+    last = ctx.last_observed
+    if last:
+        expected = last - ctx.own_deletes_last
+        drop = expected - ctx.observed_count
+        if expected > 0 and drop / last > g.max_drop_fraction:
+            return Verdict("incomplete_observation", Outcome.SUPPRESS_DELETES,
+                           f"observed fell from {last} to {ctx.observed_count}; own deletes explain "
+                           f"{ctx.own_deletes_last} (unexplained {drop / last:.0%} > {g.max_drop_fraction:.0%})")
+    return Verdict("incomplete_observation", Outcome.ALLOW, "observation complete")
+
+
+def ownership(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
+    owner = policy.owner_id
+    if not policy.guards.ownership.enabled:
+        return _off("ownership", "guard disabled: every resource counts as managed")
+    if owner is None:
+        return Verdict("ownership", Outcome.ALLOW, "no owner id: every resource in scope counts as managed")
+    unowned = {c.key for c in plan.deletes + plan.updates if not _owned(c, owner)}
+    if not unowned:
+        return Verdict("ownership", Outcome.ALLOW, f"every targeted resource carries {owner!r}")
+    return Verdict("ownership", Outcome.EXCLUDE, f"{len(unowned)} resources lack owner marker {owner!r}: "
+                   "unmanaged, never touched", tuple(sorted(unowned)))
+
+
+def protected(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
+    g = policy.guards.protected
+    if not g.enabled:
+        return _off("protected")
+    hit = {c.key for c in plan.changes if any(s.matches(c.target) for s in g.selectors)}
+    if not hit:
+        return Verdict("protected", Outcome.ALLOW, f"{len(g.selectors)} selectors, none matched")
+    return Verdict("protected", Outcome.EXCLUDE, f"{len(hit)} changes target protected resources", tuple(sorted(hit)))
+
+
+def max_deletes(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
+    md, n, seen = policy.guards.max_deletes, len(plan.deletes), ctx.observed_count
+    if not md.enabled:
+        return _off("max_deletes")
+    fraction_applies = md.max_fraction is not None and seen >= md.fraction_min_observed
+    over = [f"{n} deletes > cap {md.max}"] if md.max is not None and n > md.max else []
+    if fraction_applies and n > md.max_fraction * seen:  # type: ignore[operator]
+        over.append(f"{n} deletes > {md.max_fraction:.0%} of {seen} observed")
+    if not over:
+        caps = [f"cap {md.max}"] if md.max is not None else []
+        if md.max_fraction is not None:
+            caps.append(f"{md.max_fraction:.0%} of observed" if fraction_applies
+                        else f"the {md.max_fraction:.0%} fraction applies from {md.fraction_min_observed} observed")
+        return Verdict("max_deletes", Outcome.ALLOW, f"{n} deletes within {', '.join(caps) or 'no caps'}")
+    reason = "; ".join(over)
+    if md.action == "abort":
+        return Verdict("max_deletes", Outcome.ABORT, reason)
+    if (by := approved_by(plan, ctx, policy)) is not None:
+        return Verdict("max_deletes", Outcome.ALLOW, reason + f"; approved by {by}")
+    return Verdict("max_deletes", Outcome.HOLD, reason, tuple(c.key for c in plan.deletes))
+
+
+def max_changes(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
+    mc, n = policy.guards.max_changes, len(plan.changes)
+    if not mc.enabled:
+        return _off("max_changes")
+    if n <= mc.max:
+        return Verdict("max_changes", Outcome.ALLOW, f"{n} changes within cap {mc.max}")
+    rest = plan.changes[mc.max:]
+    return Verdict("max_changes", Outcome.DEFER, f"{n} changes > cap {mc.max}: {len(rest)} deferred",
+                   tuple(c.key for c in rest))
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """One row of the table. *judges* says which changes an excluding verdict removes, in which order
+    they are reported; *batch* marks the guard that sees only what would run now (after holds,
+    suppressions and retry backoff); *each* is the reason every change it excludes or defers
+    carries (the verdict's own reason when None)."""
+
+    name: str
+    check: Callable[[Plan, GuardContext, Policy], Verdict | None]
+    judges: tuple[Op, ...] = (Op.CREATE, Op.UPDATE, Op.DELETE)
+    batch: bool = False
+    each: Callable[[Policy], str] | None = None
+
+
+GUARDS: tuple[Guard, ...] = (
+    Guard("observation_failed", observation_failed),
+    Guard("kill_switch", kill_switch),
+    Guard("desired_error", desired_error),
+    Guard("empty_desired", empty_desired),
+    Guard("desired_shrink", desired_shrink),
+    Guard("incomplete_observation", incomplete_observation),
+    Guard("ownership", ownership, judges=(Op.DELETE, Op.UPDATE),
+          each=lambda p: f"unmanaged: no owner marker {p.owner_id!r}"),
+    Guard("protected", protected, each=lambda p: "matches a protected selector"),
+    Guard("max_deletes", max_deletes),
+    Guard("max_changes", max_changes, batch=True, each=lambda p: f"max_changes: {p.guards.max_changes.max} per cycle"),
+)
+
+# The guards a policy configures and a verdict names, in evaluation order (the columns of trip counts).
+# A failed observation reports under incomplete_observation, the guard that owns observations.
+GUARD_ORDER: tuple[str, ...] = tuple(g.name for g in GUARDS if g.name in Guards.model_fields)
