@@ -104,13 +104,29 @@ def scalar(text: str) -> Any:
     if _NONFINITE.fullmatch(text):
         raise ValueError(f"unquoted {text} is not a finite number; inputs hold finite numbers only")
     if _CORE_NUMBER.fullmatch(text):
-        raise ValueError(f"unquoted {text} reads as a different number in YAML 1.1 and 1.2 or not as written; "
-                         f"quote it ('{text}') for text, or write the number in plain decimal")
+        raise ValueError(f"unquoted {text} {_readings(text)}; quote it ('{text}') for text, "
+                         "or write the number in plain decimal")
     tag = _V11.resolve(yaml.ScalarNode, text, (True, False))
     if tag != _STR:
         kind = _KINDS.get(tag.rsplit(":", 1)[-1], "not text")
         raise ValueError(f"unquoted {text} is {kind} in YAML 1.1 and text in YAML 1.2; quote it ('{text}')")
     return text
+
+
+def _readings(text: str) -> str:
+    """How YAML 1.2 and 1.1 read a number not written in plain decimal, for the message."""
+    body = text.lstrip("+-")
+    v12: Any = int(body[2:], 8 if body[1] == "o" else 16) if body[:2] in ("0o", "0x") else None
+    if v12 is None:
+        v12 = int(body) if body.isdigit() else float(body)
+    v12 = -v12 if text.startswith("-") else v12
+    try:
+        v11 = yaml.safe_load(text)
+    except yaml.YAMLError:
+        v11 = text
+    if v11 == v12 and type(v11) is type(v12):
+        return f"reads as {v12!r}, not as written"
+    return f"is {v11!r} in YAML 1.1 and {v12!r} in YAML 1.2"
 
 
 class _Frame:
