@@ -148,7 +148,7 @@ def parse_inventory(text: str, path: str | os.PathLike[str] = "<inline>") -> lis
 def _validate(data: Any, text: str, name: str) -> list[Resource]:
     if not isinstance(data, dict):
         raise InventoryError(f"{name}:1: expected a mapping with a 'resources' list, got {type(data).__name__}")
-    items = _plain_items(data)
+    items = _plain_items(data, name, text)
     try:
         model = InventoryModel.model_validate(data) if items is None else None
     except ValidationError as e:
@@ -181,21 +181,25 @@ class _Plain:
         self.kind, self.name, self.spec, self.owner = kind, name, spec, owner
 
 
-def _plain_items(data: dict[str, Any]) -> list[_Plain] | None:
-    """The entries of a well-formed inventory, checked by plain type tests (fast on large files), or
-    None when anything is unusual: then pydantic validates and names the field at fault."""
+def _plain_items(data: dict[str, Any], name: str, text: str) -> list[_Plain | ResourceModel] | None:
+    """The entries of an inventory, each checked by plain type tests (fast on large files) or, when
+    unusual, by pydantic alone, whose error names the field at fault; None when the top level is
+    unusual (then pydantic validates the whole file)."""
     items = data.get("resources")
     if len(data) != 1 or type(items) is not list:
         return None
-    out = []
-    for it in items:
-        if type(it) is not dict or not _FIELDS.issuperset(it):
-            return None
-        kind, name, spec, owner = it.get("kind"), it.get("name"), it.get("spec", {}), it.get("owner")
-        if (type(kind) is not str or not kind or type(name) is not str or not name or type(spec) is not dict
-                or (owner is not None and type(owner) is not str) or not all(type(k) is str for k in spec)):
-            return None
-        out.append(_Plain(kind, name, spec, owner))
+    out: list[_Plain | ResourceModel] = []
+    for i, it in enumerate(items):
+        if type(it) is dict and _FIELDS.issuperset(it):
+            kind, rname, spec, owner = it.get("kind"), it.get("name"), it.get("spec", {}), it.get("owner")
+            if (type(kind) is str and kind and type(rname) is str and rname and type(spec) is dict
+                    and (owner is None or type(owner) is str) and all(type(k) is str for k in spec)):
+                out.append(_Plain(kind, rname, spec, owner))
+                continue
+        try:  # one unusual entry is validated alone: a whole large file through pydantic costs seconds
+            out.append(ResourceModel.model_validate(it))
+        except ValidationError as e:
+            raise InventoryError(describe_validation_error(e, name, text, ("resources", i))) from None
     return out
 
 

@@ -62,13 +62,13 @@ def parse_json(text: str) -> Any:
 
 
 def _too_deep(data: Any) -> bool:
-    todo = [(data, 1)] if type(data) in (dict, list) else []
-    while todo:
-        o, d = todo.pop()
-        if d > MAX_DEPTH:
-            return True
-        todo.extend((c, d + 1) for c in (o.values() if type(o) is dict else o) if type(c) in (dict, list))
-    return False
+    """Whether containers nest deeper than MAX_DEPTH: level by level, no recursion."""
+    level = [data] if type(data) in (dict, list) else []
+    for _ in range(MAX_DEPTH):
+        level = [c for o in level for c in (o.values() if type(o) is dict else o) if type(c) is dict or type(c) is list]
+        if not level:
+            return False
+    return True
 
 
 def _problem(text: str, fallback: str) -> ParseError:
