@@ -206,3 +206,15 @@ def test_json_integers_too_long_for_python_are_a_located_error() -> None:
         parse_json('{"a":\n' + "1" * 5000 + "}")
     assert e.value.line == 2
 
+
+
+def test_set_and_grid_values_follow_the_files_rules(tmp_path: Path) -> None:
+    from recon.analysis.grid import GridError, parse_axis
+    from recon.sim.scenario import ScenarioError, load_scenario
+
+    (tmp_path / "s.yaml").write_text(SCENARIO)
+    assert load_scenario(tmp_path / "s.yaml", ["world.resources=127"]).world.resources == 127
+    with pytest.raises(ScenarioError, match=r"--set 'world.resources=0127': .*0127 is 87 in YAML 1.1"):
+        load_scenario(tmp_path / "s.yaml", ["world.resources=0127"])
+    with pytest.raises(GridError, match=r"unquoted 1_0 is an integer in YAML 1.1"):
+        parse_axis("loop.guards.max_deletes.max=5,1_0")

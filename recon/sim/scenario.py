@@ -12,13 +12,13 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from recon.core.errors import ReconError
 from recon.core.policy import Alerts, Guards, Mode, Policy, Selector
 from recon.sim.distributions import Dist
 from recon.sources.inventory import describe_validation_error, read_yaml_file
+from recon.sources.yamlread import ParseError, parse_yaml
 
 
 class ScenarioError(ReconError):
@@ -203,9 +203,9 @@ def _parse_override(item: str) -> tuple[list[str], Any]:
     if not sep or not path.strip():
         raise ScenarioError(f"--set {item!r}: expected dotted.path=value")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError as e:
-        raise ScenarioError(f"--set {item!r}: value is not valid YAML: {e}") from None
+        value = parse_yaml(raw) if raw.strip() else None
+    except ParseError as e:  # the file's rules: YAML 1.2 scalars, nothing 1.1 reads differently
+        raise ScenarioError(f"--set {item!r}: {e.message}") from None
     return path.strip().split("."), value
 
 
