@@ -165,6 +165,7 @@ def test_aliases_within_the_budget_load_as_independent_copies() -> None:
     assert data["x"] == data["y"] == data["base"] and data["x"] is not data["y"]
     data["x"]["values"].append(2)
     assert data["y"]["values"] == [1]
+    assert parse_yaml("&k name: 1\nother: *k\n") == {"name": 1, "other": "name"}
 
 
 def test_recursive_undefined_and_key_aliases_are_refused_with_lines() -> None:

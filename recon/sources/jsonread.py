@@ -106,15 +106,17 @@ def scan(text: str, paths: Iterable[Path]) -> tuple[ParseError | None, dict[Path
                 return ParseError(line, f"malformed JSON: duplicate key {key!r} (first at line {top[0][key]})"), found
             top[0][key] = line
             top[1] = key
-            p = here()
-            if p in wanted and p not in found:
-                found[p] = line
+            if wanted:
+                p = here()
+                if p in wanted and p not in found:
+                    found[p] = line
             continue
         if top is not None and top[0] is None:
             top[1] += 1
-        p = here()
-        if p in wanted and p not in found:
-            found[p] = line
+        if wanted:  # paths cost a tuple per token: only when lines were asked for
+            p = here()
+            if p in wanted and p not in found:
+                found[p] = line
         if tok in ("{", "["):
             if len(stack) >= MAX_DEPTH:
                 return ParseError(line, f"nested deeper than {MAX_DEPTH} levels (the input limit)"), found

@@ -198,6 +198,8 @@ def _build(text: str) -> Any:
                 raise ParseError(e.start_mark.line + 1,
                                  f"malformed YAML: duplicate key {e.value!r} (first at line {first or '?'})")
             top.key = e.value
+            if e.anchor is not None:
+                anchors[e.anchor] = (e.value, 1)
             continue
         if t is ev.ScalarEvent:
             nodes += 1
