@@ -81,7 +81,7 @@ def scan(text: str, paths: Iterable[Path]) -> tuple[ParseError | None, dict[Path
     non-finite number) as a ParseError, and the lines of *paths* and their prefixes."""
     wanted = {p[:n] for p in paths for n in range(len(p) + 1)}
     found: dict[Path, int] = {}
-    stack: list[list[Any]] = []  # per open container: [key -> line (None for a list), key or index]
+    stack: list[list[Any]] = []  # per open container: [key -> line (None for a list), key or index, on a wanted path]
     line, last = 1, 0
 
     def here() -> Path:
@@ -106,21 +106,22 @@ def scan(text: str, paths: Iterable[Path]) -> tuple[ParseError | None, dict[Path
                 return ParseError(line, f"malformed JSON: duplicate key {key!r} (first at line {top[0][key]})"), found
             top[0][key] = line
             top[1] = key
-            if wanted:
+            if top[2]:
                 p = here()
                 if p in wanted and p not in found:
                     found[p] = line
             continue
         if top is not None and top[0] is None:
             top[1] += 1
-        if wanted:  # paths cost a tuple per token: only when lines were asked for
-            p = here()
-            if p in wanted and p not in found:
-                found[p] = line
+        # A path costs a tuple: build one only inside a container that lies on a wanted path.
+        p = here() if wanted and (top is None or top[2]) else None
+        if p is not None and p in wanted and p not in found:
+            found[p] = line
         if tok in ("{", "["):
             if len(stack) >= MAX_DEPTH:
                 return ParseError(line, f"nested deeper than {MAX_DEPTH} levels (the input limit)"), found
-            stack.append([{}, _NOKEY] if tok == "{" else [None, -1])
+            on = p is not None and p in wanted
+            stack.append([{}, _NOKEY, on] if tok == "{" else [None, -1, on])
             continue
         if not tok.startswith('"'):
             problem = _number(tok, line)

@@ -268,12 +268,18 @@ def lines_for(text: str, paths: Iterable[Path]) -> dict[Path, int]:
     way: a second pass over the events, stopping once every path is found. Unparseable text: {}."""
     wanted = {p[:n] for p in paths for n in range(len(p) + 1)}
     found: dict[Path, int] = {}
-    stack: list[list[Any]] = []  # per open container: [is a mapping, current key or index]
+    stack: list[list[Any]] = []  # per open container: [is a mapping, current key or index, on a wanted path]
 
-    def seen(line: int) -> None:
+    def seen(line: int) -> bool:
+        """Record the current path's line; whether it is a wanted one. A path costs a tuple, so
+        only containers on a wanted path build one."""
+        if stack and not stack[-1][2]:
+            return False
         p = tuple(f[1] for f in stack)
-        if p in wanted and p not in found:
-            found[p] = line
+        if p not in wanted:
+            return False
+        found.setdefault(p, line)
+        return True
 
     try:
         for e in _events(text):
@@ -292,11 +298,11 @@ def lines_for(text: str, paths: Iterable[Path]) -> dict[Path, int]:
                 continue
             if top is not None and not top[0]:
                 top[1] += 1
-            seen(e.start_mark.line + 1)
+            on = seen(e.start_mark.line + 1)
             if len(found) == len(wanted):
                 break
             if t is ev.MappingStartEvent or t is ev.SequenceStartEvent:
-                stack.append([t is ev.MappingStartEvent, _NOKEY if t is ev.MappingStartEvent else -1])
+                stack.append([t is ev.MappingStartEvent, _NOKEY if t is ev.MappingStartEvent else -1, on])
             elif top is not None and top[0]:
                 top[1] = _NOKEY
     except ParseError:
