@@ -3,7 +3,7 @@
 Generates an inventory of --mb megabytes (default 50, the supported size in recon/sources/limits.py)
 in a temporary folder, then measures, each in a fresh child process so peak memory is its own:
 the bare library (yaml.CSafeLoader, json.loads), recon's load_inventory on the valid file, and
-recon failing on a duplicate resource or a duplicate key placed near the end. Prints seconds, peak
+recon failing on a duplicate resource, a duplicate key, a bad spec or a NaN placed at the end. Prints seconds, peak
 RSS and their ratios to the bare library's. Run: .venv/bin/python benchmarks/input_bench.py [--mb 5]
 """
 
@@ -32,7 +32,10 @@ def generate(folder: Path, mb: int) -> dict[str, Path]:
         "yaml": yaml_body,
         "yaml-duplicate-resource": yaml_body + ITEM_YAML.format(**rows[0]),
         "yaml-duplicate-key": yaml_body + ITEM_YAML.format(i="x", a=0, b=0) + "    ttl: 1\n    ttl: 2\n",
+        "yaml-bad-spec": yaml_body + "  - {kind: A, name: last, spec: [1]}\n",
         "json": '{"resources": [\n' + ",\n".join(json_rows) + "]}\n",
+        "json-nan": '{"resources": [\n' + ",\n".join(json_rows + ['{"kind": "A", "name": NaN}']) + "]}\n",
+        "json-bad-spec": '{"resources": [\n' + ",\n".join(json_rows + ['{"kind": "A", "name": "x", "spec": 1}']) + "]}\n",
         "json-duplicate-key": '{"resources": [\n' + ",\n".join(json_rows + ['{"kind": "A", "kind": "B"}']) + "]}\n",
     }
     out = {}
