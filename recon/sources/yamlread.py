@@ -87,6 +87,8 @@ def scalar(text: str) -> Any:
         return text
     if text in _WORDS:
         return _WORDS[text]
+    if text.count(".") > 1 and ":" not in text and "-" not in text:
+        return text  # an address or version (10.0.0.1): no number or date of either YAML has two dots
     if text in _OLD_BOOLS:
         raise ValueError(f"unquoted {text} is {str(_OLD_BOOLS[text]).lower()} in YAML 1.1 and text in YAML 1.2; "
                          f"quote it ('{text}') for text, or write {str(_OLD_BOOLS[text]).lower()}")
