@@ -132,10 +132,13 @@ def _readings(text: str) -> str:
 
 
 class _Frame:
-    __slots__ = ("value", "key", "anchor", "start", "line")
+    """An open mapping or sequence: its value so far, the key awaiting a value, its anchor, and the
+    node count at its start (an anchor's size is what an alias to it adds)."""
 
-    def __init__(self, value: Any, anchor: str | None, start: int, line: int) -> None:
-        self.value, self.key, self.anchor, self.start, self.line = value, _NOKEY, anchor, start, line
+    __slots__ = ("value", "key", "anchor", "start")
+
+    def __init__(self, value: Any, anchor: str | None, start: int) -> None:
+        self.value, self.key, self.anchor, self.start = value, _NOKEY, anchor, start
 
 
 _NOKEY = object()
@@ -224,7 +227,7 @@ def _build(text: str) -> Any:
             nodes += 1
             if e.anchor is not None:
                 anchors[e.anchor] = _OPEN
-            stack.append(_Frame({} if t is ev.MappingStartEvent else [], e.anchor, nodes, e.start_mark.line))
+            stack.append(_Frame({} if t is ev.MappingStartEvent else [], e.anchor, nodes))
             continue
         elif t is ev.MappingEndEvent or t is ev.SequenceEndEvent:
             done = stack.pop()
