@@ -198,7 +198,7 @@ def _build(text: str) -> Any:
                 raise fail(e, f"tag {e.tag} on a mapping key; keys are plain text")
             if e.value == "<<" and e.implicit[0]:
                 raise fail(e, "merge keys (<<) are not supported; write the fields out")
-            if e.value in top.value:
+            if e.value in top.value:  # parsers keep the last of two keys: a merge slip would drop data
                 first = lines_for(text, [_path(stack) + (e.value,)]).get(_path(stack) + (e.value,))
                 raise ParseError(e.start_mark.line + 1,
                                  f"malformed YAML: duplicate key {e.value!r} (first at line {first or '?'})")
