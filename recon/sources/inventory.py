@@ -146,6 +146,7 @@ def parse_inventory(text: str, path: str | os.PathLike[str] = "<inline>") -> lis
 
 
 def _validate(data: Any, text: str, name: str) -> list[Resource]:
+    """The resources of parsed inventory *data*, which this consumes: each entry is dropped once frozen."""
     if not isinstance(data, dict):
         raise InventoryError(f"{name}:1: expected a mapping with a 'resources' list, got {type(data).__name__}")
     items = _plain_items(data, name, text)
@@ -157,6 +158,7 @@ def _validate(data: Any, text: str, name: str) -> list[Resource]:
     out = []
     models = model.resources if model is not None else items
     assert models is not None
+    raw = data["resources"] if items is not None else None
     for i, r in enumerate(models):
         k = (r.kind, r.name)
         if k in seen:
@@ -166,6 +168,10 @@ def _validate(data: Any, text: str, name: str) -> list[Resource]:
                 f"(first at resources[{seen[k]}], line {line_for(lines, ('resources', seen[k])) or '?'})")
         seen[k] = i
         out.append(Resource(r.kind, r.name, freeze(r.spec), r.owner))
+        # The frozen copy replaces the parsed entry: dropping it now nearly halves a large file's peak memory.
+        models[i] = None  # type: ignore[call-overload]
+        if raw is not None:
+            raw[i] = None
     return out
 
 
