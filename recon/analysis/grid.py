@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import yaml
 
 from recon.core.errors import ReconError
+from recon.sources.yamlread import ParseError, parse_yaml
 
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
 
@@ -81,9 +81,9 @@ def parse_axis(spec: str) -> Axis:
     if not rhs.strip():
         raise GridError(f"--grid {spec!r}: no values after '='")
     try:
-        values = yaml.safe_load(f"[{rhs}]")
-    except yaml.YAMLError as e:
-        raise GridError(f"--grid {spec!r}: values are not YAML: {e}".replace("\n", " ")) from None
+        values = parse_yaml(f"[{rhs}]")  # the scenario file's rules: YAML 1.2 scalars, 1.1-only forms refused
+    except ParseError as e:
+        raise GridError(f"--grid {spec!r}: values are not YAML: {e.message}".replace("\n", " ")) from None
     if not isinstance(values, list) or not values:
         raise GridError(f"--grid {spec!r}: no values after '='")
     seen: set[str] = set()

@@ -12,8 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from recon.config import LoopName
@@ -23,6 +22,7 @@ from recon.core.policy import APPROVAL_TTL, Alerts, Convergence, Guards, Policy,
 from recon.sim.distributions import Dist
 from recon.sim.limits import MODEL_CONFIG, Count, Limits, Real, excesses, refusal
 from recon.sources.inventory import describe_validation_error, read_yaml_file
+from recon.sources.yamlread import ParseError, parse_yaml
 
 
 class ScenarioError(ReconError):
@@ -243,9 +243,9 @@ def _parse_override(item: str, option: str = "--set") -> tuple[list[str], Any]:
     if not sep or not path.strip():
         raise ScenarioError(f"{option} {item!r}: expected dotted.path=value")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError as e:
-        raise ScenarioError(f"{option} {item!r}: value is not valid YAML: {e}".replace("\n", " ")) from None
+        value = parse_yaml(raw) if raw.strip() else None
+    except ParseError as e:  # the file's rules: YAML 1.2 scalars, nothing 1.1 reads differently
+        raise ScenarioError(f"{option} {item!r}: {e.message}") from None
     return path.strip().split("."), value
 
 

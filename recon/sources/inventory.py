@@ -21,49 +21,28 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Resource, freeze
+from recon.sources import jsonread, yamlread
 from recon.sources.atomic import write_text_atomic
 from recon.sources.listing import inventory_files
 from recon.sources.readfile import read_input, read_text_input
+from recon.sources.yamlread import ParseError
 
 SUFFIXES = (".yaml", ".yml", ".json")
-# libyaml's safe loader and dumper when PyYAML was built with it: same documents, several times faster
-# on large inventories (benchmarks/dns_plan_bench.py); the pure-Python ones otherwise.
-def _strict(base: type) -> type:
-    """A safe loader that refuses duplicate mapping keys.
-
-    YAML parsers keep the last of two equal keys. In a desired state that silently drops data: a
-    merge slip that leaves two `resources:` lists would load only the second, which is exactly the
-    partial desired state recon exists to catch.
-    """
-
-    class StrictLoader(base):  # type: ignore[misc, valid-type]
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
-            first: dict[str, int] = {}
-            for key_node, _ in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                    line = key_node.start_mark.line + 1
-                    if key_node.value in first:
-                        raise yaml.constructor.ConstructorError(
-                            None, None, f"duplicate key {key_node.value!r} (first at line {first[key_node.value]})",
-                            key_node.start_mark)
-                    first[key_node.value] = line
-            return super().construct_mapping(node, deep)
-
-    return StrictLoader
 
 
-_Loader = _strict(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-StrictSafeLoader = _strict(yaml.SafeLoader)
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml's safe dumper when PyYAML has it, quoting every string the loader would not read back
+    as that string (PyYAML quotes only YAML 1.1's non-strings; `1e3` is a number in 1.2)."""
 
-
-def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)
+        if kind is yaml.ScalarNode and implicit[0] and tag == "tag:yaml.org,2002:str":
+            try:
+                plain_is_text = type(yamlread.scalar(value)) is str
+            except ValueError:
+                plain_is_text = False
+            return tag if plain_is_text else "tag:recon:quoted"
+        return tag
 
 
 class InventoryError(ReconError):
@@ -84,8 +63,12 @@ class ResourceModel(BaseModel):
     @field_validator("kind", "name", mode="before")
     @classmethod
     def _str(cls, v: Any) -> Any:
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
+        # An unquoted integer reads back as written (the parsers refuse 0127, 0x1F, 1_000), so `name: 42`
+        # is the name "42". A float need not (1e3 is 1000.0): it must be quoted.
+        if isinstance(v, int) and not isinstance(v, bool):
             return str(v)
+        if isinstance(v, float):
+            raise ValueError(f"a number ({v!r}) is not a name; quote it to write the text exactly")
         return v
 
 
@@ -99,33 +82,10 @@ class InventoryModel(BaseModel):
     resources: list[ResourceModel]
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every mapping and sequence item."""
-
-
-def yaml_lines(text: str) -> dict[tuple[Any, ...], int]:
-    """Map each path (tuple of keys / indexes) to its 1-based line, from YAML's node tree."""
-    lines: dict[tuple[Any, ...], int] = {}
-    try:
-        root = yaml.compose(text, Loader=_LineLoader)
-    except yaml.YAMLError:
-        return lines
-
-    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
-        lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                key = k.value
-                lines[path + (key,)] = k.start_mark.line + 1
-                walk(v, path + (key,))
-                lines[path + (key,)] = k.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                walk(v, path + (i,))
-
-    if root is not None:
-        walk(root, ())
-    return lines
+def source_lines(text: str, paths: Iterable[tuple[Any, ...]], name: str = "") -> dict[tuple[Any, ...], int]:
+    """The 1-based lines of *paths* (tuples of keys and indexes) in YAML, or JSON for a *name* ending
+    in .json: a second pass over the text, made only for an error."""
+    return (jsonread.lines_for if name.endswith(".json") else yamlread.lines_for)(text, paths)
 
 
 def line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
@@ -142,9 +102,10 @@ def describe_validation_error(e: ValidationError, name: str, text: str | None,
 
     A field under a path set on the command line (*overrides*: dotted path parts → the option as
     typed) is blamed on that option instead of on a line of the file."""
-    lines = yaml_lines(text) if text is not None else {}
+    shown = e.errors()[:5]
+    lines = source_lines(text, [prefix + tuple(err["loc"]) for err in shown], name) if text is not None else {}
     msgs = []
-    for err in e.errors()[:5]:
+    for err in shown:
         loc = prefix + tuple(err["loc"])
         field = ".".join(str(x) for x in loc) or "(top level)"
         parts = tuple(str(x) for x in loc)
@@ -163,14 +124,13 @@ def read_yaml_file(path: Path, what: str, error: type[ReconError] = ReconError) 
     the line, and what the file was meant to be (*what*: "loop config", "scenario", ...)."""
     text, _ = read_text_input(path, what, error)
     try:
-        # Small files: the pure loader words its errors best.
-        return yaml.load(text, Loader=StrictSafeLoader), text
-    except yaml.YAMLError as e:
-        mark, ctx = getattr(e, "problem_mark", None), getattr(e, "context_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        context = getattr(e, "context", None)
-        since = f" ({context} at line {ctx.line + 1})" if ctx and context else ""
-        raise error(f"{where}: malformed YAML: {getattr(e, 'problem', None) or e}{since}") from None
+        return yamlread.parse_yaml(text), text
+    except ParseError as e:
+        raise error(_where(str(path), e)) from None
+
+
+def _where(name: str, e: ParseError) -> str:
+    return f"{name}:{e.line}: {e.message}" if e.line else f"{name}: {e.message}"
 
 
 def _decode(text: str, name: str) -> Any:
@@ -178,18 +138,10 @@ def _decode(text: str, name: str) -> Any:
     if not text.strip():
         raise InventoryError(f"{name}: file is empty; write `resources: []` for an empty state")
     # By suffix only: YAML reads JSON too, and a YAML flow mapping also starts with "{".
-    is_json = name.endswith(".json")
     try:
-        return json.loads(text, object_pairs_hook=_json_pairs) if is_json else yaml.load(text, Loader=_Loader)
-    except json.JSONDecodeError as e:
-        raise InventoryError(f"{name}:{e.lineno}: malformed JSON: {e.msg} (column {e.colno})") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{name}:{mark.line + 1}" if mark else name
-        problem = getattr(e, "problem", None) or str(e)
-        raise InventoryError(f"{where}: malformed YAML: {problem}") from None
-    except ValueError as e:  # a duplicate key in JSON
-        raise InventoryError(f"{name}: malformed JSON: {e}") from None
+        return jsonread.parse_json(text) if name.endswith(".json") else yamlread.parse_yaml(text)
+    except ParseError as e:
+        raise InventoryError(_where(name, e)) from None
 
 
 def parse_inventory(text: str, path: str | os.PathLike[str] = "<inline>") -> list[Resource]:
@@ -198,22 +150,23 @@ def parse_inventory(text: str, path: str | os.PathLike[str] = "<inline>") -> lis
 
 
 def _validate(data: Any, text: str, name: str) -> list[Resource]:
+    """The resources of parsed inventory *data*, which this consumes: each entry is dropped once frozen."""
     if not isinstance(data, dict):
         raise InventoryError(f"{name}:1: expected a mapping with a 'resources' list, got {type(data).__name__}")
-    items = _plain_items(data)
+    items = _plain_items(data, name, text)
     try:
         model = InventoryModel.model_validate(data) if items is None else None
     except ValidationError as e:
         raise InventoryError(describe_validation_error(e, name, text)) from None
     seen: dict[tuple[str, str], int] = {}
     out = []
-    lines: dict[tuple[Any, ...], int] | None = None
     models = model.resources if model is not None else items
     assert models is not None
+    raw = data["resources"] if items is not None else None
     for i, r in enumerate(models):
         k = (r.kind, r.name)
         if k in seen:
-            lines = lines if lines is not None else yaml_lines(text)
+            lines = source_lines(text, [("resources", i), ("resources", seen[k])], name)
             raise InventoryError(
                 f"{name}:{line_for(lines, ('resources', i)) or '?'}: duplicate resource {r.kind}/{r.name} "
                 f"(first at resources[{seen[k]}], line {line_for(lines, ('resources', seen[k])) or '?'})")
@@ -221,8 +174,12 @@ def _validate(data: Any, text: str, name: str) -> list[Resource]:
         try:
             out.append(Resource(r.kind, r.name, freeze(r.spec), r.owner))
         except ValueError as e:  # a key the model refuses (control characters): name the line
-            lines = lines if lines is not None else yaml_lines(text)
+            lines = source_lines(text, [("resources", i)], name)
             raise InventoryError(f"{name}:{line_for(lines, ('resources', i)) or '?'}: field resources.{i}: {e}") from None
+        # The frozen copy replaces the parsed entry: dropping it now nearly halves a large file's peak memory.
+        models[i] = None  # type: ignore[call-overload]
+        if raw is not None:
+            raw[i] = None
     declared = model.count if model is not None else data.get("count")
     if declared is not None and declared != len(out):
         raise InventoryError(f"{name}: declares count: {declared} but holds {len(out)} resources "
@@ -243,22 +200,26 @@ class _Plain:
         self.kind, self.name, self.spec, self.owner = kind, name, spec, owner
 
 
-def _plain_items(data: dict[str, Any]) -> list[_Plain] | None:
-    """The entries of a well-formed inventory, checked by plain type tests (fast on large files), or
-    None when anything is unusual: then pydantic validates and names the field at fault."""
+def _plain_items(data: dict[str, Any], name: str, text: str) -> list[_Plain | ResourceModel] | None:
+    """The entries of an inventory, each checked by plain type tests (fast on large files) or, when
+    unusual, by pydantic alone, whose error names the field at fault; None when the top level is
+    unusual (then pydantic validates the whole file)."""
     items, count = data.get("resources"), data.get("count")
     if (not _TOP.issuperset(data) or type(items) is not list
             or (count is not None and (type(count) is not int or count < 0))):
         return None
-    out = []
-    for it in items:
-        if type(it) is not dict or not _FIELDS.issuperset(it) or "spec" not in it:
-            return None
-        kind, name, spec, owner = it.get("kind"), it.get("name"), it["spec"], it.get("owner")
-        if (type(kind) is not str or not kind or type(name) is not str or not name or type(spec) is not dict
-                or (owner is not None and type(owner) is not str) or not all(type(k) is str for k in spec)):
-            return None
-        out.append(_Plain(kind, name, spec, owner))
+    out: list[_Plain | ResourceModel] = []
+    for i, it in enumerate(items):
+        if type(it) is dict and _FIELDS.issuperset(it) and "spec" in it:
+            kind, rname, spec, owner = it.get("kind"), it.get("name"), it["spec"], it.get("owner")
+            if (type(kind) is str and kind and type(rname) is str and rname and type(spec) is dict
+                    and (owner is None or type(owner) is str)):  # keys are text: the readers make them so
+                out.append(_Plain(kind, rname, spec, owner))
+                continue
+        try:  # one unusual entry is validated alone: a whole large file through pydantic costs seconds
+            out.append(ResourceModel.model_validate(it))
+        except ValidationError as e:
+            raise InventoryError(describe_validation_error(e, name, text, ("resources", i))) from None
     return out
 
 
