@@ -70,7 +70,7 @@ INVENTORIES = [
      [f"2: nested deeper than {MAX_DEPTH} levels"]),
     ("d.json", '{"resources": [{"kind": "A", "name": "a", "spec": {"x": ' + "[" * 600 + "]" * 600 + "}}]}",
      [f"1: nested deeper than {MAX_DEPTH} levels"]),
-    ("d.yaml", "resources:\n  - &r {kind: A, name: a}\n  - *r\n", ["3: duplicate resource A/a (first at resources[0], line 2)"]),
+    ("d.yaml", "resources:\n  - &r {kind: A, name: a, spec: {}}\n  - *r\n", ["3: duplicate resource A/a (first at resources[0], line 2)"]),
 ]
 
 
@@ -195,7 +195,7 @@ def test_error_lines_come_from_a_second_pass_and_are_right() -> None:
         ("resources", 49, "spec"): 151, ("resources", 49, "spec", "ttl"): 151}
     with pytest.raises(InventoryError, match=r"d\.yaml:151: field resources\.49\.spec"):
         parse_inventory(text[: -len("    spec: {ttl: 1}\n")] + "    spec: [1]\n", "d.yaml")
-    rows = ",\n".join(f'{{"kind": "A", "name": "r{i}"}}' for i in range(50))
+    rows = ",\n".join(f'{{"kind": "A", "name": "r{i}", "spec": {{}}}}' for i in range(50))
     with pytest.raises(InventoryError, match=r"d\.json:52: malformed JSON: duplicate key 'kind' \(first at line 52\)"):
         parse_inventory('{"resources": [\n' + rows + ',\n{"kind": "A", "kind": "B"}]}', "d.json")
     with pytest.raises(InventoryError, match=r"d\.json:52: field resources\.50\.spec"):
