@@ -25,6 +25,7 @@ from recon.sources.document import (describe_validation_error, line_for, parse_d
 from recon.sources.dump import dump_inventory
 from recon.sources.listing import inventory_files
 from recon.sources.parallel import PARALLEL_MIN_BYTES, parse_while, worth_forking
+from recon.sources.plaincheck import PlainCheck
 from recon.sources.readfile import read_input, read_text_input
 
 __all__ = ["PARALLEL_MIN_BYTES", "SUFFIXES", "InventoryError", "InventoryModel", "ResourceModel",
@@ -88,74 +89,58 @@ def _validate(data: Any, text: str, name: str) -> list[Resource]:
     """The resources of parsed inventory *data*, which this consumes: each entry is dropped once frozen."""
     if not isinstance(data, dict):
         raise InventoryError(f"{name}:1: expected a mapping with a 'resources' list, got {type(data).__name__}")
-    items = _plain_items(data, name, text)
-    try:
-        model = InventoryModel.model_validate(data) if items is None else None
-    except ValidationError as e:
-        raise InventoryError(describe_validation_error(e, name, text)) from None
+    items, declared = _entries(data, name, text)
     seen: dict[tuple[str, str], int] = {}
     out = []
-    models = model.resources if model is not None else items
-    assert models is not None
-    raw = data["resources"] if items is not None else None
-    for i, r in enumerate(models):
-        k = (r.kind, r.name)
+    for i, (kind, rname, spec, owner) in enumerate(items):
+        k = (kind, rname)
         if k in seen:
             lines = source_lines(text, [("resources", i), ("resources", seen[k])], name)
             raise InventoryError(
-                f"{name}:{line_for(lines, ('resources', i)) or '?'}: duplicate resource {r.kind}/{r.name} "
+                f"{name}:{line_for(lines, ('resources', i)) or '?'}: duplicate resource {kind}/{rname} "
                 f"(first at resources[{seen[k]}], line {line_for(lines, ('resources', seen[k])) or '?'})")
         seen[k] = i
         try:
-            out.append(Resource(r.kind, r.name, freeze(r.spec), r.owner))
+            out.append(Resource(kind, rname, freeze(spec), owner))
         except ValueError as e:  # a key the model refuses (control characters): name the line
             lines = source_lines(text, [("resources", i)], name)
             raise InventoryError(f"{name}:{line_for(lines, ('resources', i)) or '?'}: field resources.{i}: {e}") from None
         # The frozen copy replaces the parsed entry: dropping it now nearly halves a large file's peak memory.
-        models[i] = None  # type: ignore[call-overload]
-        if raw is not None:
-            raw[i] = None
-    declared = model.count if model is not None else data.get("count")
+        items[i] = None
     if declared is not None and declared != len(out):
         raise InventoryError(f"{name}: declares count: {declared} but holds {len(out)} resources "
                              "(cut short or written while being read?)")
     return out
 
 
-_FIELDS = frozenset(ResourceModel.model_fields)
-_TOP = frozenset(InventoryModel.model_fields)
+# The fast path's tests, read off the models: the models stay the one definition of the fields.
+_PLAIN_FILE = PlainCheck(InventoryModel)
+_PLAIN_ENTRY = PlainCheck(ResourceModel)
 
 
-class _Plain:
-    """A resource entry already known to satisfy ResourceModel, without building the model."""
+def _entries(data: dict[str, Any], name: str, text: str) -> tuple[list[Any], int | None]:
+    """Each entry as (kind, name, spec, owner), in the file's own list, and the declared count.
 
-    __slots__ = ("kind", "name", "spec", "owner")
-
-    def __init__(self, kind: str, name: str, spec: dict[str, Any], owner: str | None) -> None:
-        self.kind, self.name, self.spec, self.owner = kind, name, spec, owner
-
-
-def _plain_items(data: dict[str, Any], name: str, text: str) -> list[_Plain | ResourceModel] | None:
-    """The entries of an inventory, each checked by plain type tests (fast on large files) or, when
-    unusual, by pydantic alone, whose error names the field at fault; None when the top level is
-    unusual (then pydantic validates the whole file)."""
-    items, count = data.get("resources"), data.get("count")
-    if (not _TOP.issuperset(data) or type(items) is not list
-            or (count is not None and (type(count) is not int or count < 0))):
-        return None
-    out: list[_Plain | ResourceModel] = []
+    Plain entries pass the checks derived from the models (fast on large files); an unusual entry
+    is validated by pydantic alone, an unusual top level as a whole, and their errors name the field."""
+    if _PLAIN_FILE(data):
+        items, declared = data["resources"], data.get("count")
+    else:
+        try:
+            model = InventoryModel.model_validate(data)
+        except ValidationError as e:
+            raise InventoryError(describe_validation_error(e, name, text)) from None
+        items, declared = model.resources, model.count
     for i, it in enumerate(items):
-        if type(it) is dict and _FIELDS.issuperset(it) and "spec" in it:
-            kind, rname, spec, owner = it.get("kind"), it.get("name"), it["spec"], it.get("owner")
-            if (type(kind) is str and kind and type(rname) is str and rname and type(spec) is dict
-                    and (owner is None or type(owner) is str)):  # keys are text: the readers make them so
-                out.append(_Plain(kind, rname, spec, owner))
-                continue
+        if type(it) is not ResourceModel and _PLAIN_ENTRY(it):
+            items[i] = (it["kind"], it["name"], it["spec"], it.get("owner"))
+            continue
         try:  # one unusual entry is validated alone: a whole large file through pydantic costs seconds
-            out.append(ResourceModel.model_validate(it))
+            r = it if type(it) is ResourceModel else ResourceModel.model_validate(it)
         except ValidationError as e:
             raise InventoryError(describe_validation_error(e, name, text, ("resources", i))) from None
-    return out
+        items[i] = (r.kind, r.name, r.spec, r.owner)
+    return items, declared
 
 
 def _files(path: Path) -> list[Path]:
