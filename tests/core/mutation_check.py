@@ -114,6 +114,10 @@ class MutantRotted(Exception):
     """A mutant's target text is gone: re-target the table after the source changed."""
 
 
+class NoMutantChosen(Exception):
+    """The name filter matched no mutant."""
+
+
 def patched(text: str, m: Mutant) -> str:
     """*text* with the mutant applied; its target must occur exactly once."""
     n = text.count(m.old)
@@ -165,6 +169,8 @@ def check(only: tuple[str, ...] = (), workers: int = 2) -> list[tuple[Mutant, st
     """Run the control and every mutant (or those whose name contains one of *only*); return
     (mutant, CAUGHT/SURVIVED/ERROR, detail) per mutant."""
     chosen = tuple(m for m in MUTANTS if not only or any(o in m.name for o in only))
+    if not chosen:  # a mistyped filter must not report success over nothing
+        raise NoMutantChosen(f"no mutant's name contains any of {list(only)}")
     with tempfile.TemporaryDirectory(prefix="recon-mutants-") as tmp:
         work = Path(tmp)
         control = work / "control"
@@ -185,7 +191,11 @@ def check(only: tuple[str, ...] = (), workers: int = 2) -> list[tuple[Mutant, st
 
 
 def main(argv: list[str]) -> int:
-    results = check(tuple(argv))
+    try:
+        results = check(tuple(argv))
+    except (MutantRotted, NoMutantChosen) as e:
+        print(f"mutation-check: {e}", file=sys.stderr)
+        return 1
     for m, v, detail in results:
         print(f"{v:8}  {m.name}" + (f"  ({detail})" if detail and v == "CAUGHT" else ""))
         if v == "ERROR":
