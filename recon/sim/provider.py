@@ -118,7 +118,9 @@ class SimProvider:
     # synchronous protocols (no faults, no time) --------------------------------------------------
 
     def observe(self) -> Observation:
-        return Observation(self.snapshot(), True, None, self.name, self.env.now)
+        snap, now = self.snapshot(), self.env.now
+        self.world.observed(self.in_scope, snap, now)
+        return Observation(snap, True, None, self.name, now)
 
     def apply(self, resource: Resource) -> None:
         self._write(resource.key, resource)
@@ -174,9 +176,10 @@ class SimProvider:
             return (yield from self._list())
         now = self.env.now
         if self._cache is not None and now - self._resynced_at < w.resync:
-            self.world.observed(self.in_scope, now)
             if self._cache_snap is None or self._cache_snap[0] != self._cache_version:
                 self._cache_snap = (self._cache_version, MappingProxyType(dict(self._cache)))
+            # the cache shows a drift only once its change event arrived (never, if it was lost)
+            self.world.observed(self.in_scope, self._cache_snap[1], now)
             return Observation(self._cache_snap[1], True, None, f"{self.name} (watch cache)", now)
         obs = yield from self._list()
         if obs.complete:  # an incomplete list never becomes the cache; the next cycle lists again
@@ -185,10 +188,14 @@ class SimProvider:
         return obs
 
     def _list(self) -> Generator[simpy.Event, Any, Observation]:
+        """A full list; what it returned (not what it asked for) decides which drift it detected."""
+        obs = yield from self._list_pages(self.env.now)
+        self.world.observed(self.in_scope, obs.resources, self.env.now)
+        return obs
+
+    def _list_pages(self, start: float) -> Generator[simpy.Event, Any, Observation]:
         s, env = self.spec, self.env
-        start = env.now
         snap = self._read_snapshot(start)
-        self.world.observed(self.in_scope, start)
         pages = s.pages
         if pages is None:
             yield from self._call("list", s.list_latency)

@@ -114,6 +114,7 @@ class Recorder:
             "drift_unhealed": int(sum(1 for e in drift if e.end is None)),
             "drift_dwell_mean": _r(dwell.mean()) if dwell.size else None,
             "drift_dwell_p95": _r(np.percentile(dwell, 95)) if dwell.size else None,
+            "drift_detected": int(detect.size),
             "detection_delay_mean": _r(detect.mean()) if detect.size else None,
             "approvals_requested": names.count("approval_requested"),
             "approvals_granted": names.count("approval_granted"),
