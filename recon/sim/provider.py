@@ -77,9 +77,12 @@ class SimProvider:
         self._cache_snap: tuple[int, MappingProxyType[Key, Resource]] | None = None
         self._cache_version = 0
         self._resynced_at = -float("inf")
+        # watch mode: called when the change feed brings a drift in scope to the cache (late, or never
+        # if lost); this is what wakes an event-triggered loop, not the drift itself
+        self.on_drift_delivered: Callable[[Key], None] = lambda k: None
         world.watch(self._on_change)
 
-    def _on_change(self, k: Key, r: Resource | None) -> None:
+    def _on_change(self, k: Key, r: Resource | None, cause: str) -> None:
         if not self.in_scope(k):
             return
         if r is None:
@@ -89,25 +92,29 @@ class SimProvider:
         self.version += 1
         w = self.spec.watch
         if w is not None and self._cache is not None:
+            drift = cause.startswith("drift")
             if w.drop_p and self.rng.random() < w.drop_p:
                 self.on_event("watch_event_dropped", loop=self.name, kind=k[0], name=k[1])
             elif w.delay.is_zero:
-                self._deliver(k, r)
+                self._deliver(k, r, drift)
             else:
-                self.env.process(self._deliver_later(k, r, w.delay.sample(self.rng)))
+                self.env.process(self._deliver_later(k, r, drift, w.delay.sample(self.rng)))
 
-    def _deliver(self, k: Key, r: Resource | None) -> None:
+    def _deliver(self, k: Key, r: Resource | None, drift: bool) -> None:
         assert self._cache is not None
         if r is None:
             self._cache.pop(k, None)
         else:
             self._cache[k] = r
         self._cache_version += 1
+        if drift:
+            self.on_drift_delivered(k)
 
-    def _deliver_later(self, k: Key, r: Resource | None, delay: float) -> Generator[simpy.Event, Any, None]:
+    def _deliver_later(self, k: Key, r: Resource | None, drift: bool,
+                       delay: float) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(delay)
         if self._cache is not None:
-            self._deliver(k, r)
+            self._deliver(k, r, drift)
 
     def snapshot(self) -> MappingProxyType[Key, Resource]:
         """The scope as it is now; copied only when it changed since the last snapshot."""

@@ -155,8 +155,11 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
         driver = SimDriver(env, loop, Schedule(spec.period, spec.jitter), rng=streams.rng(f"loop:{spec.name}"),
                            offset=spec.offset, on_record=on_record(spec), timed=timed)
         drivers.append((driver, in_scope, spec))
+        if spec.triggered and sc.provider.watch is not None:
+            provider.on_drift_delivered = lambda k, d=driver: d.trigger()  # woken by the feed, as it delivers
 
-    triggered = [(d, hit) for d, hit, s in drivers if s.triggered]
+    # without a watch the change feed is ideal: a drift in scope wakes a triggered loop at once
+    triggered = [(d, hit) for d, hit, s in drivers if s.triggered and sc.provider.watch is None]
 
     def notify(k: Key) -> None:
         for d, hit in triggered:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from recon.core.model import Key, Resource
 
-Watcher = Callable[[Key, "Resource | None"], None]
+Watcher = Callable[[Key, "Resource | None", str], None]  # key, new value (None: deleted), cause
 
 
 @dataclass(slots=True)
@@ -113,7 +113,7 @@ class World:
         if cause.startswith("drift"):
             self.drift_events += 1
         for w in self._watchers:
-            w(k, r)
+            w(k, r, cause)
         self._classify(k, cause, now)
 
     def _classify(self, k: Key, cause: str, now: float) -> None:

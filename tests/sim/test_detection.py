@@ -156,3 +156,17 @@ def test_only_clean_changes_the_event_counts_not_the_episodes() -> None:
         assert thinned.summary[key] == every.summary[key], key
     assert thinned.summary["drift_events"] == thinned.summary["drift_episodes"]
     assert every.summary["drift_events"] > every.summary["drift_episodes"]
+
+
+def test_a_triggered_loop_is_woken_by_the_watch_event_not_by_the_drift() -> None:
+    def run(watch: dict[str, Any]) -> Any:
+        return simulate(load_scenario({"duration": 3600, "world": {"resources": 50},
+                                       "loop": {"period": 600.0, "triggered": True},
+                                       "provider": {"watch": {"resync": 3600.0, **watch}},
+                                       "drift": {"edit_rate": 1 / 3600}}), seed=2)
+
+    late = run({"delay": 20.0})  # the cycle runs when the event reaches the cache, and sees the drift
+    assert late.summary["drift_detected"] > 20
+    assert late.summary["detection_delay_mean"] == pytest.approx(20.0)
+    lost = run({"drop_p": 1.0})  # no event arrives: only the periodic cycles run, and see nothing
+    assert lost.summary["cycles"] == 6 and lost.summary["drift_detected"] == 0
