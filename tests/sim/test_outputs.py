@@ -101,3 +101,17 @@ def test_planned_and_applied_deletes_look_different(scenarios: Path) -> None:
     assert isinstance(applied, PolyCollection) and applied.get_hatch()
     assert not isinstance(planned, PolyCollection)
     assert to_rgba(planned.get_color()) != tuple(applied.get_edgecolor()[0])  # type: ignore[attr-defined]
+
+
+def test_the_python_example_of_docs_scenarios_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "scenarios").symlink_to(Path(__file__).resolve().parents[2] / "scenarios")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "docs/scenarios.md", "exec"), namespace)
+    written = sorted(p.name for p in (tmp_path / "out" / "partial").iterdir())
+    assert written == ["convergence.png", "cycles.csv", "diff_sets.png", "episodes.csv", "events.jsonl",
+                       "summary.json"]
+    assert json.loads((tmp_path / "out" / "partial" / "summary.json").read_text())["overrides"] == [
+        "loop.guards.desired_shrink=false"]
