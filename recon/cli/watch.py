@@ -82,8 +82,10 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
 
     try:
         cfg, base = load_loop_config(loop_config)
+        # The log is checked before the loop's store is created: a bad one must leave nothing behind.
+        log_path = EventLog.check(events or base / (cfg.events or f".recon/{cfg.name}.events.jsonl"))
         loop = observe_only(build_loop(cfg, base))
-        log = EventLog(events or base / (cfg.events or f".recon/{cfg.name}.events.jsonl"))
+        log = EventLog(log_path)
     except ReconError as e:
         fail(str(e))
     metrics = LoopMetrics()
