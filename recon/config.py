@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from recon.approvers import approver_named
+from recon.approvers import Approver, StoreApprover, approver_named
 from recon.core.errors import ReconError
 from recon.core.policy import APPROVAL_TTL, Alerts, Convergence, Guards, Policy, RunMode
 from recon.drivers.loop import Loop
-from recon.providers.base import Actuator, ProviderError, build_observer
-from recon.sources.callable import FileSource
+from recon.providers.base import Actuator, Observer, ProviderError, build_observer
+from recon.providers.snapshot import SnapshotObserver
+from recon.sources.callable import FileSource, Source
 from recon.sources.inventory import describe_validation_error, read_yaml_file
 from recon.store.sqlite import StateStore
 
@@ -88,8 +90,18 @@ class LoopConfig(BaseModel):
         return base / (self.state or f".recon/{self.name}.db")
 
     def policy(self) -> Policy:
-        return Policy(convergence=self.sync, owner_id=self.owner_id, guards=self.guards, alerts=self.alerts,
-                      approval_ttl=self.approval_ttl)
+        return loop_policy(self.sync, self.owner_id, self.guards, self.alerts, self.approval_ttl)
+
+
+def loop_policy(sync: Convergence | str = Convergence.SYNC, owner_id: str | None = None,
+                guards: Guards | Mapping[str, Any] = Guards(), alerts: Alerts = Alerts(),
+                approval_ttl: float = APPROVAL_TTL) -> Policy:
+    """A loop's policy from the keys a loop config gives it (*guards* as its `guards:` mapping, each
+    guard's settings over the defaults, or ``false``); `recon plan --desired/--observed` builds its
+    policy from its options here too."""
+    return Policy(convergence=Convergence(sync), owner_id=owner_id,
+                  guards=guards if isinstance(guards, Guards) else Guards.model_validate(guards),
+                  alerts=alerts, approval_ttl=approval_ttl)
 
 
 def load_loop_config(path: str | os.PathLike[str]) -> tuple[LoopConfig, Path]:
@@ -127,8 +139,18 @@ def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None) -> 
     if store is None:
         store = StateStore(cfg.state_path(base))
     policy = cfg.policy()
-    return Loop(
-        name=cfg.name, source=FileSource(base / cfg.desired.path), observer=observer, policy=policy,
-        actuator=actuator, approver=approver_named(cfg.approver, store, policy.approval_ttl),
-        kill_switch=lambda: store.kill_switch(cfg.name or ""), store=store,
-    )
+    return _loop(cfg.name, FileSource(base / cfg.desired.path), observer, policy, store,
+                 approver_named(cfg.approver, store, policy.approval_ttl), actuator)
+
+
+def inventory_loop(name: str, desired: Path, observed: Path, policy: Policy, store: StateStore) -> Loop:
+    """An observe-only loop over two inventories, *desired* and an *observed* snapshot, whose approval
+    requests and kill switch live in *store*: what `recon plan --desired --observed` plans."""
+    return _loop(name, FileSource(desired), SnapshotObserver(observed), policy, store, StoreApprover(store))
+
+
+def _loop(name: str, source: Source, observer: Observer, policy: Policy, store: StateStore, approver: Approver,
+          actuator: Actuator | None = None) -> Loop:
+    """The one assembly of a loop's parts: its kill switch is the store's switch for its name."""
+    return Loop(name=name, source=source, observer=observer, policy=policy, actuator=actuator, approver=approver,
+                kill_switch=lambda: store.kill_switch(name), store=store)

@@ -33,11 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(highlight=False, emoji=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, emoji=False)
     results = {}
+    written: list[Path] = []
     try:
+        base = load_scenario(args.scenario)
         for label, sets in RUNS:
-            results[label] = simulate(load_scenario(args.scenario, sets), seed=args.seed)
-            results[label].write(args.out / label)
-            write_plots(results[label], args.out / label)
+            results[label] = simulate(base, seed=args.seed, overrides=sets)  # the summary and titles name sets
+            written = results[label].write(args.out / label) + write_plots(results[label], args.out / label)
     except ScenarioError as e:
         errors.print(f"[bold red]error:[/] {esc(e)}")
         return 1
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             ("outage (resource-seconds)", "outage_resource_seconds", "{:,.0f}"),
             ("back in line at (s)", "time_to_converge", "{:,.0f}"),
             ("API calls", "api_calls", "{:d}"),
-            ("guard trips", "trips", "{}"))
+            ("guard trips", "trips", "{}"),
+            ("alerts", "alerts", "{}"))
     for title, key, fmt in rows:
         cells = []
         for label in df.index:
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"\nWithout the guard the loop deleted {u['wrongful_deletes']} rules that should stay and "
                   f"re-created them only after the config recovered; with it, {g['wrongful_deletes']}.")
     console.print(f"Plots and data: {esc(args.out / 'guarded')} and {esc(args.out / 'unguarded')} "
-                  "(diff_sets.png, convergence.png, dwell.png, cycles.csv, events.jsonl, summary.json)")
+                  f"({', '.join(sorted(p.name for p in written))})")
     return 0
 
 

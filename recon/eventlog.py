@@ -32,6 +32,15 @@ class EventLog:
                                 f"{e.strerror or e}") from None
         os.close(self._open())
 
+    @staticmethod
+    def check(path: str | os.PathLike[str]) -> Path:
+        """*path*, refused if it exists and is not a regular file; creates nothing, so that a watch can
+        check its log before it creates its state store and a bad log leaves nothing behind."""
+        p = Path(path)
+        if p.exists() and not p.is_file():
+            raise EventLogError(f"{p}: the event log must be a regular file, not a folder or device")
+        return p
+
     def _open(self) -> int:
         """Open for appending without blocking (a FIFO would hang) and insist on a regular file."""
         try:

@@ -75,8 +75,7 @@ def test_deletes_over_cap_exit_3_names_max_deletes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text,line,needle", [
-    # spec on the first entry: an entry is validated alone, so its own missing spec would be the error
-    ("resources:\n  - kind: A\n    name: a\n    spec: {}\n  - kind: A\n    nme: b\n", 5, "field resources.1.name"),
+    ("resources:\n  - kind: A\n    name: a\n    spec: {}\n  - kind: A\n    nme: b\n    spec: {}\n", 5, "field resources.1.name"),
     ("resources:\n  - kind: A\n    name: a\n    spec: [1, 2\n", 5, "malformed YAML"),
     ("resources:\n  - {kind: A, name: a, spec: {}}\n  - {kind: A, name: a, spec: {}}\n", 3, "duplicate resource A/a"),
     ("", None, "file is empty"),

@@ -194,7 +194,8 @@ def hostile_decision(tmp_path: Path):
     # A provider reports values as they are on the server, control characters included (keys with
     # control characters are refused by the model itself: tests/core/test_approval_digest.py).
     seen = {**o.resources, **{("A", f"c{i}"): Resource("A", f"c{i}", {"v": s}) for i, s in enumerate(CONTROL)}}
-    ctx = GuardContext(loop="esc", desired_count=len(d), observed_count=len(seen), desired_source=str(desired))
+    ctx = GuardContext(loop="esc", desired_count=len(d), observed_count=len(seen), desired_source=str(desired),
+                       now=0.0)
     return decide(diff(d.resources, seen), ctx, Policy.model_validate({"guards": {"max_deletes": {"max": 1}}}))
 
 

@@ -33,14 +33,13 @@ from pathlib import Path
 
 from recon.config import build_loop, load_loop_config
 from recon.core.text import visible
-from recon.drivers.loop import run_once
+from recon.drivers.loop import plan_once
 from recon.ui import ApprovalPanel, DiffInspector, KillSwitchToggle
 
 path = Path(loop_config or os.environ.get("RECON_LOOP") or "../../examples/loop-snapshot.yaml")
 cfg, base = load_loop_config(path)
 loop = build_loop(cfg, base)
-loop.actuator = None  # the console plans observe-only, whatever the config says
-result = run_once(loop, time.time(), persist=False)
+result = plan_once(loop, time.time())  # observe-only and persisting nothing, whatever the config says
 record, decision = result.record, result.decision
 print(visible(f"loop {cfg.name}: state store {loop.store.path}"))  # names are shown, never interpreted
 

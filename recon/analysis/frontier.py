@@ -62,15 +62,40 @@ def objectives(points: pd.DataFrame, params: Sequence[str]) -> pd.DataFrame:
     return table
 
 
+def dominators(costs: np.ndarray, i: int) -> np.ndarray:
+    """Indices of the rows that dominate row *i*: at least as good on every cost and better on one."""
+    le = np.all(costs <= costs[i], axis=1)
+    lt = np.any(costs < costs[i], axis=1)
+    return np.flatnonzero(le & lt)
+
+
 def pareto_mask(costs: np.ndarray) -> np.ndarray:
-    """True for rows no other row dominates (all costs <=, one <). Equal rows are all kept."""
-    n = len(costs)
-    keep = np.ones(n, dtype=bool)
-    for i in range(n):
-        le = np.all(costs <= costs[i], axis=1)
-        lt = np.any(costs < costs[i], axis=1)
-        keep[i] = not np.any(le & lt)
-    return keep
+    """True for rows no other row dominates. Equal rows are all kept."""
+    return np.array([not len(dominators(costs, i)) for i in range(len(costs))], dtype=bool)
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where one grid point stands: its row of :func:`objectives`, and when it is off the frontier the
+    frontier point nearest to it on the grid that dominates it."""
+
+    row: pd.Series
+    dominated_by: pd.Series | None
+
+
+def standing(table: pd.DataFrame, point: int, params: Sequence[str]) -> Standing:
+    """The standing of grid point *point*; "nearest" counts steps along each grid axis, ties to grid order."""
+    i = int(np.flatnonzero(table["point"].to_numpy() == point)[0])
+    better = [j for j in dominators(table[list(OBJECTIVES)].to_numpy(dtype=float), i) if table["pareto"].iloc[j]]
+    if not better:
+        return Standing(table.iloc[i], None)
+    # A grid's values appear in the table in axis order, so a value's position is its step on that axis.
+    steps = {p: {v: k for k, v in enumerate(pd.unique(table[p]))} for p in params}
+
+    def distance(j: int) -> tuple[int, int]:
+        return sum(abs(steps[p][table[p].iloc[j]] - steps[p][table[p].iloc[i]]) for p in params), j
+
+    return Standing(table.iloc[i], table.iloc[min(better, key=distance)])
 
 
 def _num(v: Any) -> Any:

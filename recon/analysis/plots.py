@@ -7,6 +7,7 @@ here computes a metric the summary does not already hold, except what a picture 
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,8 @@ from matplotlib.ticker import MaxNLocator
 
 from recon.core.text import for_plot
 
-_OPS = (("to_create", "create", "tab:green"), ("to_update", "update", "tab:orange"),
-        ("to_delete", "delete", "tab:red"))
+_OPS = (("to_create", "to create", "tab:green"), ("to_update", "to update", "tab:orange"),
+        ("to_delete", "to delete (planned)", "tab:red"))
 _TRIP_MARK = {"empty_desired": "X", "desired_shrink": "v", "desired_error": "s", "max_deletes": "D",
               "incomplete_observation": "o", "kill_switch": "P", "max_changes": ".", "ownership": "^",
               "protected": "*"}
@@ -29,12 +30,26 @@ def _loops(cycles: pd.DataFrame) -> list[str]:
 
 
 def _title(result: Any, what: str) -> str:
-    # Names are user text: for_plot keeps a "$" in them from being parsed as mathtext.
-    return f"{for_plot(result.scenario.name)}: {what} (seed {result.summary.get('seed')})"
+    """What the plot shows, then which run: the scenario, the seed and the ``--set`` overrides."""
+    # Names and overrides are user text: for_plot keeps a "$" in them from being parsed as mathtext.
+    s = result.summary
+    sets = " ".join(f"--set {o}" for o in s.get("overrides") or ()) or "as written, no --set overrides"
+    run = textwrap.fill(for_plot(f"{result.scenario.name} · seed {s.get('seed')} · {sets}"), 110)
+    return f"{what}\n{run}"
+
+
+def _alerts(result: Any, loop: str) -> list[tuple[float, str]]:
+    """(time, alert name) of each alert the loop raised, from the run's events."""
+    ev = result.events
+    if not len(ev) or "alert" not in ev.columns:
+        return []
+    rows = ev[(ev["event"] == "alert") & (ev["loop"] == loop)]
+    return [(float(t), str(a).partition(":")[0].strip()) for t, a in zip(rows["time"], rows["alert"])]
 
 
 def plot_diff_sets(result: Any) -> Figure:
-    """Sizes of the create / update / delete sets per cycle, with guard trips marked."""
+    """Sizes of the create / update / delete sets per cycle and the deletes applied, with guard trips
+    and alerts marked."""
     cycles = result.cycles
     loops = _loops(cycles)
     fig = Figure(figsize=(9, 2.2 + 1.8 * max(1, len(loops))), layout="constrained")
@@ -43,7 +58,9 @@ def plot_diff_sets(result: Any) -> Figure:
         sub = cycles[cycles["loop"] == name]
         for col, label, color in _OPS:
             ax.step(sub["time"], sub[col], where="post", label=label, color=color, lw=1.2)
-        ax.step(sub["time"], sub["applied_delete"], where="post", label="deleted", color="black", lw=0.8, ls="--")
+        # what was deleted is an area, what was planned a line: equal counts stay two things to the eye
+        ax.fill_between(sub["time"], sub["applied_delete"], step="post", label="deleted (applied)",
+                        facecolor="none", edgecolor="black", hatch="////", lw=0.0)
         top = max(1.0, float(sub[["to_create", "to_update", "to_delete"]].to_numpy().max(initial=0)))
         trips = sub[sub["guards_tripped"].fillna("").astype(str) != ""]
         rows: dict[str, int] = {}  # one marker row per guard, so that guards tripping together stay visible
@@ -55,12 +72,18 @@ def plot_diff_sets(result: Any) -> Figure:
                 row = rows.setdefault(g, len(rows))
                 ax.scatter([t], [top * (1.06 + 0.07 * row)], marker=_TRIP_MARK.get(g, "|"), color="tab:purple",
                            s=24, label=f"trip: {g}" if first else None, zorder=3)
+        alerted: set[str] = set()
+        for t, alert in _alerts(result, name):
+            row = rows.setdefault(f"alert {alert}", len(rows))
+            ax.scatter([t], [top * (1.06 + 0.07 * row)], marker="$!$", color="tab:red", s=40,
+                       label=f"alert: {alert}" if alert not in alerted else None, zorder=3)
+            alerted.add(alert)
         ax.set_ylabel(f"{for_plot(name)}\nresources")
         ax.set_ylim(0, top * (1.15 + 0.07 * len(rows)))
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     axes[-1].set_xlabel("simulated time (s)")
-    fig.suptitle(_title(result, "diff-set sizes and guard trips"), fontsize=10)
+    fig.suptitle(_title(result, "diff-set sizes, guard trips and alerts"), fontsize=10)
     return fig
 
 
@@ -75,6 +98,7 @@ def plot_convergence(result: Any) -> Figure:
         top.step(sub["time"], sub["desired_count"], where="post", ls="--", color=line.get_color(),
                  label=f"{for_plot(name)} desired (as loaded)")
     top.set_ylabel("resources")
+    top.set_ylim(bottom=0)  # from zero, as the panel below: a shrink to 60% must look like one
     top.grid(alpha=0.3)
     top.legend(fontsize=7, loc="best")
     by_time = cycles.drop_duplicates("time", keep="last") if len(cycles) else cycles
@@ -123,10 +147,13 @@ def plot_dwell(result: Any) -> Figure:
 
 
 def write_plots(result: Any, out_dir: Path) -> list[Path]:
-    """Render the three simulation plots into *out_dir* as PNGs; return their paths."""
+    """Render the simulation plots into *out_dir* as PNGs; return their paths. ``dwell.png`` only when
+    something drifted: an empty histogram says nothing."""
+    plots = [("diff_sets.png", plot_diff_sets), ("convergence.png", plot_convergence)]
+    if result.summary.get("drift_episodes"):
+        plots.append(("dwell.png", plot_dwell))
     paths = []
-    for name, fn in (("diff_sets.png", plot_diff_sets), ("convergence.png", plot_convergence),
-                     ("dwell.png", plot_dwell)):
+    for name, fn in plots:
         p = Path(out_dir) / name
         fn(result).savefig(p, dpi=110)
         paths.append(p)

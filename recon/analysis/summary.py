@@ -55,15 +55,20 @@ def replicate(scenario: Scenario, seeds: int, root_seed: int = 0) -> list[SimRes
     return [simulate(scenario, seed=s) for s in children]
 
 
+def counts_text(counts: Mapping[str, int]) -> str:
+    """``delete_spike ×1, max_deletes ×3`` for the names that counted, or ``none``."""
+    return ", ".join(f"{name} ×{n}" for name, n in counts.items() if n) or "none"
+
+
 def compare(results: Mapping[str, SimResult], keys: Sequence[str] = TABLE_KEYS) -> pd.DataFrame:
-    """One row per labelled result, one column per summary key (guard trips as ``trips``)."""
+    """One row per labelled result, one column per summary key (guard trips as ``trips``, and ``alerts``)."""
     rows = []
     for label, r in results.items():
         s = r.summary
         row: dict[str, Any] = {"run": label}
         row.update({k: s.get(k) for k in keys})
-        trips = {g: n for g, n in s.get("guard_trips", {}).items() if n}
-        row["trips"] = ", ".join(f"{g}×{n}" for g, n in trips.items()) or "none"
+        row["trips"] = counts_text(s.get("guard_trips", {}))
+        row["alerts"] = counts_text(s.get("alerts", {}))
         rows.append(row)
     return pd.DataFrame(rows).set_index("run")
 

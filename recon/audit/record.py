@@ -21,10 +21,10 @@ from recon.audit.trend import drift_streak
 from recon.core.policy import Outcome
 from recon.core.redact import redact_all
 from recon.core.decision import Decision
-from recon.core.report import EXIT_BLOCKED, EXIT_ERROR, EXIT_IN_SYNC, EXIT_PENDING, decision_dict
-from recon.core.report import exit_code
+from recon.core.report import ExitCode, decision_dict, exit_code
 
-STATUS = {EXIT_IN_SYNC: "in sync", EXIT_ERROR: "error", EXIT_PENDING: "changes pending", EXIT_BLOCKED: "blocked"}
+STATUS = {ExitCode.IN_SYNC: "in sync", ExitCode.ERROR: "error", ExitCode.PENDING: "changes pending",
+          ExitCode.BLOCKED: "blocked"}
 RECORD_NAME = "audit.json"
 
 
@@ -77,7 +77,7 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
                thresholds: Thresholds = Thresholds()) -> AuditResult:
     """Audit the loop *loop_config* describes, append the run to the history, write ``audit.json``."""
     from recon.config import build_loop, load_loop_config
-    from recon.drivers.loop import run_once
+    from recon.drivers.loop import plan_once
 
     started = time.time()
     config = Path(loop_config).resolve()
@@ -91,16 +91,15 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
         cfg, base = load_loop_config(config)
         data["loop"], data["provider"] = cfg.name, cfg.provider.type
         loop = build_loop(cfg, base)
-        loop.actuator = None  # an audit never writes, whatever the config's mode says
         data["observer"] = loop.observer.name
         desired = loop.source.load()
         observation = loop.observer.observe()
-        result = run_once(loop, started, persist=False, desired=desired, observation=observation)
+        result = plan_once(loop, started, desired, observation)  # an audit never writes, whatever the mode
         record, decision = result.record, result.decision
         data.update(_plan_part(decision, record))
         data["exit_code"], data["error"] = exit_code(decision), None
     except Exception as e:  # any failure of config, source or provider is a failed audit, exit 1
-        data.update({"exit_code": EXIT_ERROR, "error": str(e) or type(e).__name__, "changes": [], "guards": [],
+        data.update({"exit_code": ExitCode.ERROR, "error": str(e) or type(e).__name__, "changes": [], "guards": [],
                      "counts": {"create": 0, "update": 0, "delete": 0},
                      "pending": {"create": 0, "update": 0, "delete": 0}, "unchanged": 0})
     data = redact_all(data)  # type: ignore[assignment]  # before it reaches the history, audit.json or the notebook
@@ -115,10 +114,10 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
         try:
             before = history.runs(data["loop"])
             counts = data["pending"]  # what the loop would do; excluded changes are not its to make
-            if data["exit_code"] == EXIT_ERROR:
+            if data["exit_code"] == ExitCode.ERROR:
                 streak = drift_streak(before)  # a failed run neither extends nor breaks a streak
             else:
-                streak = drift_streak(before) + 1 if data["exit_code"] != EXIT_IN_SYNC else 0
+                streak = drift_streak(before) + 1 if data["exit_code"] != ExitCode.IN_SYNC else 0
             data["alerts"] = _alerts(decision, counts, streak, thresholds)
             run_id = history.append(_history_row(data, started, finished))
             runs = tuple(history.runs(data["loop"]))
@@ -129,7 +128,7 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
         data.setdefault("alerts", [])
         data["history"] = {"store": None, "error": str(e)}
         data["error"] = "; ".join(x for x in (data.get("error"), str(e)) if x)
-        data["exit_code"], data["status"] = EXIT_ERROR, STATUS[EXIT_ERROR]
+        data["exit_code"], data["status"] = ExitCode.ERROR, STATUS[ExitCode.ERROR]
     data["trend"] = [r.to_dict() for r in runs[-50:]]
     path = out / RECORD_NAME
     path.write_text(json.dumps(redact_all(data), indent=1, default=str) + "\n", encoding="utf-8")

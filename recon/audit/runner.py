@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from recon.audit.history import parse_history_url
-from recon.audit.record import EXIT_ERROR, RECORD_NAME, STATUS, Thresholds
+from recon.audit.record import RECORD_NAME, STATUS, Thresholds
 from recon.core.errors import ReconError
 from recon.core.redact import redact_all
+from recon.core.report import ExitCode
 
 NOTEBOOK = Path(__file__).with_name("audit.ipynb")
 
@@ -94,7 +95,7 @@ def run_audit(loop_config: str | Path, out_dir: str | Path, history_url: str | N
     data = _read_record(record)
     if data is None or failure:
         data = dict(data or {"loop": config.stem, "config": str(config)})
-        data.update(exit_code=EXIT_ERROR, status=STATUS[EXIT_ERROR],
+        data.update(exit_code=ExitCode.ERROR, status=STATUS[ExitCode.ERROR],
                     error="; ".join(x for x in (data.get("error"), failure or f"{record}: not written") if x))
         data = redact_all(data)  # type: ignore[assignment]
         record.write_text(json.dumps(data, indent=1, default=str) + "\n", encoding="utf-8")

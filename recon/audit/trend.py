@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from recon.audit.history import HistoryRun
+from recon.core.report import ExitCode
 from recon.core.text import for_plot
 
 COLUMNS = ("run", "started", "exit_code", "status", "creates", "updates", "deletes", "drift",
@@ -40,9 +41,9 @@ def drift_streak(runs: Sequence[HistoryRun]) -> int:
     """
     n = 0
     for r in reversed(runs):
-        if r.exit_code == 1:
+        if r.exit_code == ExitCode.ERROR:
             continue
-        if r.exit_code == 0:
+        if r.exit_code == ExitCode.IN_SYNC:
             break
         n += 1
     return n
@@ -52,7 +53,7 @@ def plot_drift_trend(runs: Sequence[HistoryRun], title: str = "") -> Figure:
     """Creates, updates and deletes the loop would make, run by run; failed runs marked with ×."""
     fig = Figure(figsize=(7, 3))
     ax = fig.add_subplot()
-    ok = [r for r in runs if r.exit_code != 1]
+    ok = [r for r in runs if r.exit_code != ExitCode.ERROR]
     xs = [r.id for r in ok]
     colours = {"creates": "#1a7f37", "updates": "#9a6700", "deletes": "#cf222e"}
     bottom = [0] * len(ok)
@@ -60,7 +61,7 @@ def plot_drift_trend(runs: Sequence[HistoryRun], title: str = "") -> Figure:
         ys = [getattr(r, field) for r in ok]
         ax.bar(xs, ys, bottom=bottom, color=colour, label=field, width=0.6)
         bottom = [b + y for b, y in zip(bottom, ys)]
-    failed = [r.id for r in runs if r.exit_code == 1]
+    failed = [r.id for r in runs if r.exit_code == ExitCode.ERROR]
     if failed:
         ax.scatter(failed, [0] * len(failed), marker="x", color="black", label="audit failed", zorder=3)
     ax.set_xlabel("audit run")

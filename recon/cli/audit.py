@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from recon.cli import fail, out, say
+from recon.cli.console import fail, out, say
 from recon.core.errors import ReconError
 from recon.core.text import for_terminal as esc
 

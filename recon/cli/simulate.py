@@ -18,8 +18,9 @@ from recon.core.text import for_terminal as esc
 
 
 def print_summary(s: dict[str, Any]) -> None:
-    """Three lines: outcome, drift and humans, guard trips."""
-    trips = {g: n for g, n in s["guard_trips"].items() if n}
+    """Three lines: outcome, drift and humans, guard trips and alerts."""
+    from recon.analysis.summary import counts_text
+
     conv = f"yes, at t={s['time_to_converge']:g}s" if s["converged"] else "no"
     say(f"converged: {conv}; wrongful deletes: {s['wrongful_deletes']}; "
               f"outage: {s['outage_resource_seconds']:g} resource-seconds")
@@ -27,7 +28,8 @@ def print_summary(s: dict[str, Any]) -> None:
     say(f"drift events: {s['drift_events']}"
               + (f", dwell mean {dwell:.1f}s p95 {s['drift_dwell_p95']:.1f}s" if dwell is not None else "")
               + f"; approvals requested: {s['approvals_requested']}; API calls: {s['api_calls']}")
-    say("guard trips: " + (", ".join(f"{g} ×{n}" for g, n in trips.items()) or "none"))
+    # an alert is a signal too: a cycle that paged while deleting must not read as "nothing happened"
+    say(f"guard trips: {counts_text(s['guard_trips'])}; alerts: {counts_text(s.get('alerts', {}))}")
 
 
 @click.command()
@@ -48,14 +50,15 @@ def simulate(scenario_file: Path, seed: int, overrides: tuple[str, ...], out_dir
     if seed < 0:
         fail(f"--seed {seed}: a seed is a non-negative integer")
     try:
-        sc = load_scenario(scenario_file, list(overrides))
+        base = load_scenario(scenario_file)
+        sc = load_scenario(base, list(overrides))  # a bad --set fails here, before anything runs
     except ReconError as e:
         fail(str(e))
     if progress is None:
         cycles = sc.duration / min(s.period for s in sc.loop_specs()) * len(sc.loop_specs())
         progress = err.is_terminal and cycles * max(1, sc.world.resources) > 5_000_000
     try:
-        result = run(sc, seed=seed, progress=progress)
+        result = run(base, seed=seed, progress=progress, overrides=overrides)
         paths = result.write(out_dir)
         if not no_plots:
             paths += write_plots(result, out_dir)

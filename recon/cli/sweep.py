@@ -11,11 +11,10 @@ from pathlib import Path
 
 import click
 
-from recon.cli import err, fail, say
+from recon.cli.console import err, fail, say
 from recon.core.errors import ReconError
+from recon.core.report import ExitCode
 from recon.core.text import for_terminal as esc, visible
-
-EXIT_INTERRUPTED = 130
 
 
 @click.command()
@@ -61,7 +60,7 @@ def sweep(scenarios: tuple[Path, ...], grid: tuple[str, ...], seeds: int, root: 
     except KeyboardInterrupt:
         err.print(visible(f"interrupted: finished runs are kept in {out_dir / 'sweep.csv'}; rerun the same command "
                           "to resume"), markup=False)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
     except (ReconError, ValueError) as e:
         fail(str(e))
     rec = result.recommendation

@@ -3,23 +3,43 @@ and anything else that reports a cycle. Pure: builds dicts, prints nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 from recon.core.decision import Decision
 from recon.core.model import Key, thaw
 from recon.core.plan import Change
-from recon.core.policy import Outcome
+from recon.core.policy import Outcome, Verdict
 from recon.core.record import CycleRecord
 
-EXIT_IN_SYNC, EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3
 
 
-def exit_code(decision: Decision) -> int:
-    """0 in sync, 2 the loop would apply or defer changes, 3 a guard pauses, aborts, holds or suppresses."""
+class ExitCode(IntEnum):
+    """The exit codes of recon's commands, named once: plan-like commands (plan, audit) exit with
+    what the decision deserves, every command exits ERROR on an error and INTERRUPTED on Ctrl-C.
+    2 means "changes pending" to a scheduler, which is why usage errors exit 1 as well."""
+
+    IN_SYNC = 0
+    ERROR = 1
+    PENDING = 2
+    BLOCKED = 3
+    INTERRUPTED = 130
+
+
+def exit_code(decision: Decision) -> ExitCode:
+    """IN_SYNC, PENDING when the loop would apply or defer changes, BLOCKED when a guard pauses,
+    aborts, holds or suppresses."""
     if decision.blocks:
-        return EXIT_BLOCKED
-    return EXIT_PENDING if decision.batch or decision.deferred else EXIT_IN_SYNC
+        return ExitCode.BLOCKED
+    return ExitCode.PENDING if decision.batch or decision.deferred else ExitCode.IN_SYNC
+
+
+def acting(verdicts: Iterable[Verdict]) -> list[str]:
+    """The guards that tripped and hold changes back this cycle (pause, abort, hold, suppress, defer);
+    the guards that exclude resources for good are reported by what they exclude instead."""
+    return [v.guard for v in verdicts if v.outcome.tripped and v.outcome is not Outcome.EXCLUDE]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +89,7 @@ def decision_dict(decision: Decision, record: CycleRecord) -> dict[str, Any]:
         "exit_code": code,
         # In sync: nothing the loop would do, now or later, and no guard in the way. Changes to
         # resources excluded by ownership or protection are not the loop's to make.
-        "in_sync": code == EXIT_IN_SYNC,
+        "in_sync": code == ExitCode.IN_SYNC,
         "counts": plan.counts() if plan else {"create": 0, "update": 0, "delete": 0},
         "pending": pending,
         "unchanged": len(plan.unchanged) if plan else 0,

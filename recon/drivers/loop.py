@@ -3,6 +3,7 @@
 ``Loop`` bundles one desired source, one observer, an optional actuator and one policy. Without an
 actuator the loop is observe-only, and the interpreter has no object to write through: a write effect
 from the core would raise :class:`ObserveOnlyViolation` (it never does; tests check both).
+``plan_once`` is the one observe-only cycle that persists nothing, which every plan goes through.
 """
 
 from __future__ import annotations
@@ -136,3 +137,18 @@ def run_once(loop: Loop, now: float, *, clock: Callable[[], float] | None = None
     gen = run_cycle(loop.name, loop.policy, state, now, mode=loop.mode, normalize=loop.normalize)
     result = drive(gen, handler_for(loop, now, desired, observation))
     return finish(loop, result, clock() - start if clock is not None and start is not None else None, persist)
+
+
+def observe_only(loop: Loop) -> Loop:
+    """A copy of *loop* without its actuator: it has nothing to write through, whatever its config's mode."""
+    return replace(loop, actuator=None)
+
+
+def plan_once(loop: Loop, now: float, desired: DesiredState | None = None,
+              observation: Observation | None = None) -> CycleResult:
+    """What *loop* would do at *now*: one observe-only cycle that persists nothing (a plan is a view).
+
+    ``recon plan``, ``recon audit`` and the loop console plan through here; *desired* and
+    *observation*, when given, answer those effects (callers that load both first, so that a failure
+    is an error naming the input)."""
+    return run_once(observe_only(loop), now, persist=False, desired=desired, observation=observation)

@@ -77,9 +77,12 @@ class SimProvider:
         self._cache_snap: tuple[int, MappingProxyType[Key, Resource]] | None = None
         self._cache_version = 0
         self._resynced_at = -float("inf")
+        # watch mode: called when the change feed brings a drift in scope to the cache (late, or never
+        # if lost); this is what wakes an event-triggered loop, not the drift itself
+        self.on_drift_delivered: Callable[[Key], None] = lambda k: None
         world.watch(self._on_change)
 
-    def _on_change(self, k: Key, r: Resource | None) -> None:
+    def _on_change(self, k: Key, r: Resource | None, cause: str) -> None:
         if not self.in_scope(k):
             return
         if r is None:
@@ -89,25 +92,29 @@ class SimProvider:
         self.version += 1
         w = self.spec.watch
         if w is not None and self._cache is not None:
+            drift = cause.startswith("drift")
             if w.drop_p and self.rng.random() < w.drop_p:
                 self.on_event("watch_event_dropped", loop=self.name, kind=k[0], name=k[1])
             elif w.delay.is_zero:
-                self._deliver(k, r)
+                self._deliver(k, r, drift)
             else:
-                self.env.process(self._deliver_later(k, r, w.delay.sample(self.rng)))
+                self.env.process(self._deliver_later(k, r, drift, w.delay.sample(self.rng)))
 
-    def _deliver(self, k: Key, r: Resource | None) -> None:
+    def _deliver(self, k: Key, r: Resource | None, drift: bool) -> None:
         assert self._cache is not None
         if r is None:
             self._cache.pop(k, None)
         else:
             self._cache[k] = r
         self._cache_version += 1
+        if drift:
+            self.on_drift_delivered(k)
 
-    def _deliver_later(self, k: Key, r: Resource | None, delay: float) -> Generator[simpy.Event, Any, None]:
+    def _deliver_later(self, k: Key, r: Resource | None, drift: bool,
+                       delay: float) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(delay)
         if self._cache is not None:
-            self._deliver(k, r)
+            self._deliver(k, r, drift)
 
     def snapshot(self) -> MappingProxyType[Key, Resource]:
         """The scope as it is now; copied only when it changed since the last snapshot."""
@@ -118,7 +125,9 @@ class SimProvider:
     # synchronous protocols (no faults, no time) --------------------------------------------------
 
     def observe(self) -> Observation:
-        return Observation(self.snapshot(), True, None, self.name, self.env.now)
+        snap, now = self.snapshot(), self.env.now
+        self.world.observed(self.in_scope, snap, now)
+        return Observation(snap, True, None, self.name, now)
 
     def apply(self, resource: Resource) -> None:
         self._write(resource.key, resource)
@@ -174,9 +183,10 @@ class SimProvider:
             return (yield from self._list())
         now = self.env.now
         if self._cache is not None and now - self._resynced_at < w.resync:
-            self.world.observed(self.in_scope, now)
             if self._cache_snap is None or self._cache_snap[0] != self._cache_version:
                 self._cache_snap = (self._cache_version, MappingProxyType(dict(self._cache)))
+            # the cache shows a drift only once its change event arrived (never, if it was lost)
+            self.world.observed(self.in_scope, self._cache_snap[1], now)
             return Observation(self._cache_snap[1], True, None, f"{self.name} (watch cache)", now)
         obs = yield from self._list()
         if obs.complete:  # an incomplete list never becomes the cache; the next cycle lists again
@@ -185,10 +195,14 @@ class SimProvider:
         return obs
 
     def _list(self) -> Generator[simpy.Event, Any, Observation]:
+        """A full list; what it returned (not what it asked for) decides which drift it detected."""
+        obs = yield from self._list_pages(self.env.now)
+        self.world.observed(self.in_scope, obs.resources, self.env.now)
+        return obs
+
+    def _list_pages(self, start: float) -> Generator[simpy.Event, Any, Observation]:
         s, env = self.spec, self.env
-        start = env.now
         snap = self._read_snapshot(start)
-        self.world.observed(self.in_scope, start)
         pages = s.pages
         if pages is None:
             yield from self._call("list", s.list_latency)

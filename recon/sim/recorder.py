@@ -3,7 +3,7 @@
 It keeps counts per cycle (never the diff sets themselves), so recording costs the same for 100 or
 100k resources. The summary's keys are a contract (issue 3, the sweep relies on them): converged,
 time_to_converge, wrongful_deletes, outage_resource_seconds, drift_events, drift_dwell_mean,
-drift_dwell_p95, approvals_requested, guard_trips, api_calls, seed, and a few more.
+drift_dwell_p95, approvals_requested, guard_trips, alerts, api_calls, seed, and a few more.
 """
 
 from __future__ import annotations
@@ -35,12 +35,18 @@ def _r(x: float | None, nd: int = 6) -> float | None:
     return round(float(x), nd)
 
 
+def alert_name(alert: str) -> str:
+    """The alert's name (``delete_spike``) from its text (``delete_spike: plan wants 200 deletes ...``)."""
+    return alert.partition(":")[0].strip() or alert
+
+
 class Recorder:
     def __init__(self, clock: Callable[[], float], world: World) -> None:
         self.clock, self.world = clock, world
         self.rows: list[tuple[Any, ...]] = []
         self.events: list[dict[str, Any]] = []
         self.guard_trips: dict[str, int] = {g: 0 for g in GUARD_ORDER}
+        self.alerts: dict[str, int] = {}
 
     def event(self, what: str, /, **fields: Any) -> None:
         self.events.append({"time": _r(self.clock()), "event": what, **fields})
@@ -53,7 +59,9 @@ class Recorder:
                 self.event("guard_trip", loop=r.loop, cycle=r.cycle, guard=v.guard, outcome=v.outcome.value,
                            reason=v.reason)
         for a in r.alerts:
-            self.event("alert", loop=r.loop, cycle=r.cycle, alert=a)
+            name = alert_name(a)
+            self.alerts[name] = self.alerts.get(name, 0) + 1
+            self.event("alert", loop=r.loop, cycle=r.cycle, alert=a, name=name)
         w = self.world
         self.rows.append((
             r.loop, r.cycle, r.time, r.duration, r.mode, r.desired_count, r.observed_count, r.observation_complete,
@@ -114,11 +122,13 @@ class Recorder:
             "drift_unhealed": int(sum(1 for e in drift if e.end is None)),
             "drift_dwell_mean": _r(dwell.mean()) if dwell.size else None,
             "drift_dwell_p95": _r(np.percentile(dwell, 95)) if dwell.size else None,
+            "drift_detected": int(detect.size),
             "detection_delay_mean": _r(detect.mean()) if detect.size else None,
             "approvals_requested": names.count("approval_requested"),
             "approvals_granted": names.count("approval_granted"),
             "approvals_denied": names.count("approval_denied"),
             "guard_trips": dict(self.guard_trips),
+            "alerts": dict(sorted(self.alerts.items())),
             "pages": pages,
             "kill_switch_engaged": names.count("kill_switch_engaged"),
             "api_calls": int(sum(api_calls.values())),

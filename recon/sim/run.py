@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,9 +105,10 @@ def _jsonable(v: Any) -> Any:
 
 
 def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.random.SeedSequence = 0,
-             progress: bool = False) -> SimResult:
-    """Run *scenario* with *seed* (an int or a SeedSequence, e.g. one spawned by a sweep)."""
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+             progress: bool = False, overrides: Sequence[str] = ()) -> SimResult:
+    """Run *scenario* with *seed* (an int or a SeedSequence, e.g. one spawned by a sweep) after the
+    ``--set`` *overrides*, which the summary (``overrides``) and the plot titles name."""
+    sc = scenario if isinstance(scenario, Scenario) and not overrides else load_scenario(scenario, list(overrides))
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed))
     streams = Streams(root)
     env = simpy.Environment()
@@ -153,8 +155,11 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
         driver = SimDriver(env, loop, Schedule(spec.period, spec.jitter), rng=streams.rng(f"loop:{spec.name}"),
                            offset=spec.offset, on_record=on_record(spec), timed=timed)
         drivers.append((driver, in_scope, spec))
+        if spec.triggered and sc.provider.watch is not None:
+            provider.on_drift_delivered = lambda k, d=driver: d.trigger()  # woken by the feed, as it delivers
 
-    triggered = [(d, hit) for d, hit, s in drivers if s.triggered]
+    # without a watch the change feed is ideal: a drift in scope wakes a triggered loop at once
+    triggered = [(d, hit) for d, hit, s in drivers if s.triggered and sc.provider.watch is None]
 
     def notify(k: Key) -> None:
         for d, hit in triggered:
@@ -171,6 +176,7 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
                           api_calls=api.calls, throttled=api.throttled, loops=[s.name for s in specs],
                           pages=oncall.pages if oncall else 0, cycles=cycles)
     summary["scenario"] = sc.name
+    summary["overrides"] = list(overrides)
     return SimResult(sc, cycles, rec.events_frame(), rec.episodes_frame(), summary, rec.events)
 
 

@@ -10,12 +10,12 @@ changes so that no one copies the whole world per cycle. No randomness and no lo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from recon.core.model import Key, Resource
 
-Watcher = Callable[[Key, "Resource | None"], None]
+Watcher = Callable[[Key, "Resource | None", str], None]  # key, new value (None: deleted), cause
 
 
 @dataclass(slots=True)
@@ -41,7 +41,8 @@ class World:
         self.missing: set[Key] = set()
         self.open: dict[Key, Episode] = {}
         self.closed: list[Episode] = []
-        self.undetected: set[Key] = set()
+        # undetected episodes: the values their key held since it went out of line (what would show it)
+        self.undetected: dict[Key, list[Resource | None]] = {}
         self.wrongful_deletes = 0
         self.wrongful_by_loop: dict[str, int] = {}
         self.bad_seconds = 0.0
@@ -112,7 +113,7 @@ class World:
         if cause.startswith("drift"):
             self.drift_events += 1
         for w in self._watchers:
-            w(k, r)
+            w(k, r, cause)
         self._classify(k, cause, now)
 
     def _classify(self, k: Key, cause: str, now: float) -> None:
@@ -128,25 +129,31 @@ class World:
                 self.last_in_sync = None
             self.bad.add(k)
             self.open[k] = Episode(k, cause, now)
-            self.undetected.add(k)
+            self.undetected[k] = [have]
+        elif out and k in self.undetected and have not in self.undetected[k]:
+            self.undetected[k].append(have)
         elif not out and k in self.bad:
             self.bad.discard(k)
             ep = self.open.pop(k)
             ep.end = now
-            self.undetected.discard(k)
+            self.undetected.pop(k, None)
             if self.keep_episodes or ep.cause.startswith("drift"):
                 self.closed.append(ep)
             if not self.bad:
                 self.last_in_sync = now
 
-    def observed(self, in_scope: Callable[[Key], bool], at: float) -> None:
-        """A loop looked at its scope at time *at*: open episodes there count as detected."""
+    def observed(self, in_scope: Callable[[Key], bool], seen: Mapping[Key, Resource], at: float) -> None:
+        """A loop's observation *seen* reached it at *at*: the open episodes in scope it shows are detected.
+
+        An observation shows an episode when the key's observed value is one the key held since it went
+        out of line. A stale replica, a cut list, a lost or late watch event show the value from before
+        (or nothing), so the episode stays undetected; a failed list never gets here."""
         if not self.undetected:
             return
-        seen = [k for k in self.undetected if in_scope(k)]
-        for k in seen:
-            self.open[k].detected = at
-            self.undetected.discard(k)
+        for k in [k for k in self.undetected if in_scope(k)]:
+            if seen.get(k) in self.undetected[k]:
+                self.open[k].detected = at
+                del self.undetected[k]
 
     def episodes(self) -> list[Episode]:
         return self.closed + sorted(self.open.values(), key=lambda e: (e.start, e.key))

@@ -5,43 +5,50 @@ The sliders set the scenario's loop template (``loop.guards.max_deletes`` and fr
 runs :func:`recon.sim.simulate` with a fixed seed and shows the summary (wrongful deletes, time to
 converge, outage, approvals) and the convergence and diff-set plots. Reruns are debounced, so a
 burst of key presses or a drag runs the simulation once. With a sweep result loaded, the tuner
-also marks the nearest grid point on the sweep's frontier. The tuner computes nothing itself.
+also marks the nearest grid point on the sweep's frontier and says whether another point dominates
+it. The ``recon simulate`` command line (and the loop-config ``guards:``) for the sliders' setting
+follows every change at once, before the debounced rerun. The tuner computes nothing itself.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 
 from recon.analysis.plots import plot_convergence, plot_diff_sets
+from recon.analysis.sources import ScenarioSource, resolve_sources
 from recon.core.errors import ReconError
 from recon.core.text import for_html, visible
 from recon.sim import Scenario, SimResult, load_scenario, simulate
 from recon.ui.debounce import Debouncer
 from recon.ui.render import figure_png
+from recon.ui.tuner_notes import GUARDS, PATHS, command_html, frontier_html, grid_point
 
-PATHS = {
-    "max_deletes": "loop.guards.max_deletes.max",
-    "max_delete_fraction": "loop.guards.max_deletes.max_fraction",
-    "max_changes": "loop.guards.max_changes.max",
-    "desired_shrink": "loop.guards.desired_shrink.max_fraction",
-    "period": "loop.period",
-}
-GUARDS = ("max_deletes", "max_changes", "desired_shrink")
 ScenarioLike = str | Path | Mapping[str, Any] | Scenario
 
 
-def load_choices(scenarios: Mapping[str, ScenarioLike] | Sequence[ScenarioLike]) -> dict[str, Scenario]:
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A scenario in the picker and where it came from (what the command line names)."""
+
+    scenario: Scenario
+    source: ScenarioSource
+
+
+def load_choices(scenarios: Mapping[str, ScenarioLike] | Sequence[ScenarioLike]) -> dict[str, Choice]:
     """Scenarios by name, from files, mappings or loaded scenarios; a bad one is an error naming it."""
     items = scenarios.items() if isinstance(scenarios, Mapping) else ((None, s) for s in scenarios)
-    out: dict[str, Scenario] = {}
+    out: dict[str, Choice] = {}
     for name, s in items:
         sc = load_scenario(s)
-        out[name or sc.name] = sc
+        (source,) = resolve_sources(s if isinstance(s, (str, os.PathLike)) else sc)
+        out[name or sc.name] = Choice(sc, source)
     if not out:
         raise ValueError("ThresholdTuner needs at least one scenario")
     return out
@@ -117,6 +124,7 @@ class ThresholdTuner(widgets.VBox):
         self.frontier = widgets.Image(format="png", layout=widgets.Layout(
             width="70%", display="" if sweep is not None else "none"))
         self.frontier_note = widgets.HTML()
+        self.command = widgets.HTML(layout=widgets.Layout(width="100%"))
         self._debounced = Debouncer(self.rerun, debounce)
         self._quiet = False
         controls = widgets.VBox([
@@ -130,6 +138,7 @@ class ThresholdTuner(widgets.VBox):
         super().__init__([
             widgets.HBox([controls, widgets.VBox([self.status, self.summary, self.frontier_note],
                                                  layout=widgets.Layout(width="50%"))]),
+            self.command,
             widgets.HBox([self.convergence, self.diff_sets]),
             self.frontier,
         ])
@@ -138,6 +147,7 @@ class ThresholdTuner(widgets.VBox):
             w.observe(self._changed, names="value")
         self.scenario_picker.observe(self._picked, names="value")
         self._load_settings()
+        self._show_command()
         self.rerun()
 
     def _inputs(self) -> list[widgets.ValueWidget]:
@@ -146,7 +156,7 @@ class ThresholdTuner(widgets.VBox):
 
     @property
     def base(self) -> Scenario:
-        return self.choices[self.scenario_picker.value]
+        return self.choices[self.scenario_picker.value].scenario
 
     def _load_settings(self) -> None:
         """Set every control from the picked scenario's loop template, without rerunning per control."""
@@ -172,10 +182,13 @@ class ThresholdTuner(widgets.VBox):
         self.desired_shrink.disabled = not self.enabled["desired_shrink"].value
 
     def overrides(self) -> list[str]:
-        """The settings as `--set` overrides, e.g. ``loop.guards.max_deletes.max=20``."""
+        """The settings as `--set` overrides, e.g. ``loop.guards.max_deletes.max=20``; a delete fraction
+        of 1.00 is no fraction cap (``null``), as the scenario files spell it."""
         out = [f"loop.guards.{g}.enabled={'true' if self.enabled[g].value else 'false'}" for g in GUARDS]
-        out += [f"{PATHS[name]}={getattr(self, name).value!r}" for name in PATHS]
-        return out
+        values = {name: _number(getattr(self, name).value) for name in PATHS}
+        if self.max_delete_fraction.value >= 1:
+            values["max_delete_fraction"] = "null"
+        return out + [f"{PATHS[name]}={v}" for name, v in values.items()]
 
     def setting_text(self) -> str:
         parts = []
@@ -193,16 +206,37 @@ class ThresholdTuner(widgets.VBox):
         """The picked scenario with the sliders' settings applied."""
         return load_scenario(self.base.model_dump(mode="json"), self.overrides())
 
+    def changes(self) -> list[str]:
+        """The overrides that change the picked scenario (its file gives the rest): what the command
+        line and the plot titles name. Every override when the setting does not validate."""
+        sets = self.overrides()
+        try:
+            now = self.configured().model_dump(mode="json")
+        except (ReconError, ValueError):
+            return sets
+        base = self.base.model_dump(mode="json")
+        return [o for o in sets if _value_at(base, o.split("=", 1)[0]) != _value_at(now, o.split("=", 1)[0])]
+
     def _changed(self, _change: object = None) -> None:
         if self._quiet:
             return
         self._sync_disabled()
+        self._show_command()
         self.status.value = "<i>rerunning…</i>"
         self._debounced()
 
     def _picked(self, _change: object = None) -> None:
         self._load_settings()
         self._changed()
+
+    def _show_command(self) -> None:
+        """The command line for the sliders as they are now, even before the debounced rerun."""
+        try:
+            scenario: Scenario | None = self.configured()
+        except (ReconError, ValueError):
+            scenario = None  # rerun reports why; the command line still shows every override asked for
+        source = self.choices[self.scenario_picker.value].source
+        self.command.value = command_html(source, self.seed, self.changes(), scenario)
 
     def flush(self) -> None:
         """Run a pending debounced rerun now."""
@@ -211,7 +245,7 @@ class ThresholdTuner(widgets.VBox):
     def rerun(self) -> None:
         """Simulate the configured scenario and refresh the summary and plots."""
         try:
-            result = simulate(self.configured(), seed=self.seed)
+            result = simulate(self.base, seed=self.seed, overrides=self.changes())
         except (ReconError, ValueError) as e:
             self.status.value = f"<span style='color:#cf222e'>cannot simulate: {for_html(str(e))}</span>"
             return
@@ -228,13 +262,18 @@ class ThresholdTuner(widgets.VBox):
     def _show_frontier(self) -> None:
         from recon.analysis.plots import plot_frontier
 
-        point = nearest_point(self.sweep, self.configured())
-        exact = all(_close(_value_at(self.configured().model_dump(mode="json"), p), v) for p, v in point.items())
-        where = ", ".join(f"{p.rsplit('.', 2)[-2] if p.endswith('.max') else p.rsplit('.', 1)[-1]}={v}"
-                          for p, v in point.items())
-        self.frontier_note.value = (f"<div class='recon-frontier-note'>on the sweep frontier: "
-                                    f"{'this setting' if exact else 'nearest grid point'} is {for_html(where)}</div>")
-        self.frontier.value = figure_png(plot_frontier(self.sweep, highlight=point))
+        configured = self.configured()
+        setting = nearest_point(self.sweep, configured)
+        data = configured.model_dump(mode="json")
+        exact = all(_close(_value_at(data, p), v) for p, v in setting.items())
+        point = grid_point(self.sweep, setting)
+        self.frontier_note.value = frontier_html(self.sweep, point, exact)
+        self.frontier.value = figure_png(plot_frontier(self.sweep, highlight={"point": point}))
+
+
+def _number(v: Any) -> str:
+    """A slider value as an override: floats rounded past the front end's binary noise (0.35000000000000003)."""
+    return repr(round(v, 6)) if isinstance(v, float) else repr(v)
 
 
 def _close(a: Any, b: Any) -> bool:

@@ -36,7 +36,8 @@ class Mutant:
     machines: tuple[str, ...]  # the machine classes (or story tests) in MACHINES that must catch it
 
 
-CYCLE, DECISION, APPROVAL = "recon/core/cycle.py", "recon/core/decision.py", "recon/core/approval.py"
+CYCLE, DECISION, GUARDS = "recon/core/cycle.py", "recon/core/decision.py", "recon/core/guards.py"
+APPROVAL, RECORD = "recon/core/approval.py", "recon/core/record.py"
 # The approval stories replay a fixed carry-and-expire sequence, so these mutants do not depend on
 # the search alone (the machines alone caught each of them too when this table was written).
 APPROVALS = ("test_a_carried_approval_never_covers_a_new_set", "test_a_carried_approval_expires",
@@ -47,63 +48,74 @@ def alone(guard: str) -> tuple[str, ...]:
     return (f"TestEngineOnly_{guard}", "TestEngineAllGuards")
 
 
+# Each mutant targets the one place that owns the behaviour: a guard's rule in guards.py, how decide()
+# enacts an outcome in decision.py, what run_cycle remembers or performs in cycle.py, what a carried
+# approval covers in record.py.
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("shrink baseline ratchets down on a held shrink", CYCLE,
-           "len(desired) if (desired is not None and decision.accept_desired) else",
-           "len(desired) if desired is not None else", alone("desired_shrink")),
-    Mutant("shrink guard reads the observed count as its baseline", CYCLE,
-           "last_accepted_desired=state.last_accepted_desired, last_observed",
-           "last_accepted_desired=state.last_observed, last_observed", alone("desired_shrink")),
+           "len(desired) if desired is not None and decision.accept_desired",
+           "len(desired) if desired is not None", alone("desired_shrink")),
+    Mutant("shrink guard reads the observed count as its baseline", GUARDS,
+           "last = ctx.last_accepted_desired", "last = ctx.last_observed", alone("desired_shrink")),
     Mutant("approval expiry ignored on lookup", APPROVAL,
            "self.digest == digest and now < self.expires_at", "self.digest == digest", APPROVALS),
-    # Dropping only the carry's `now < state.approved_until` test is an equivalent mutant: decide()
-    # checks the carried approval's expiry again. This one makes the carry outlive the approval.
+    # Dropping only the `now < self.until` test of CarriedApproval.covers is an equivalent mutant for
+    # safety: the approval it stands in for expires at the same time and approved_by() checks that
+    # again. This one makes the carry outlive the approval it carries.
     Mutant("carried approval outlives its expiry", CYCLE,
-           "carried = (keys, approval.expires_at, approval.by)",
-           "carried = (keys, approval.expires_at + policy.approval_ttl, approval.by)", APPROVALS),
-    Mutant("carried approval covers any key set", CYCLE,
-           "if keys <= state.approved_keys and now < state.approved_until:",
-           "if True and now < state.approved_until:", APPROVALS),
+           "carried = CarriedApproval(keys, approval.expires_at, approval.by)",
+           "carried = CarriedApproval(keys, approval.expires_at + policy.approval_ttl, approval.by)", APPROVALS),
+    Mutant("carried approval covers any key set", RECORD,
+           "return keys <= self.keys and now < self.until", "return True and now < self.until", APPROVALS),
     Mutant("failed load treated as empty", CYCLE,
            "if policy.guards.desired_error.enabled:", "if False:", alone("desired_error")),
-    Mutant("empty desired state not refused", DECISION,
-           "if g.empty_desired.enabled and ctx.desired_count == 0", "if False and ctx.desired_count == 0",
-           alone("empty_desired")),
-    Mutant("ownership no longer excludes updates", DECISION,
-           "unowned = [c for c in deletes + updates if", "unowned = [c for c in deletes if", alone("ownership")),
-    Mutant("ownership no longer excludes deletes", DECISION,
-           "unowned = [c for c in deletes + updates if", "unowned = [c for c in updates if", alone("ownership")),
-    Mutant("protected no longer excludes updates", DECISION,
-           "hit = [c for c in creates + updates + deletes if", "hit = [c for c in creates + deletes if",
+    Mutant("empty desired state not refused", GUARDS,
+           "if ctx.desired_count == 0 and ctx.observed_count > 0:",
+           "if False and ctx.desired_count == 0 and ctx.observed_count > 0:", alone("empty_desired")),
+    Mutant("ownership no longer excludes updates", GUARDS,
+           "unowned = {c.key for c in plan.deletes + plan.updates if",
+           "unowned = {c.key for c in plan.deletes if", alone("ownership")),
+    Mutant("ownership no longer excludes deletes", GUARDS,
+           "unowned = {c.key for c in plan.deletes + plan.updates if",
+           "unowned = {c.key for c in plan.updates if", alone("ownership")),
+    Mutant("protected no longer excludes updates", GUARDS,
+           "hit = {c.key for c in plan.changes if", "hit = {c.key for c in plan.creates + plan.deletes if",
            alone("protected")),
-    Mutant("protected no longer excludes deletes", DECISION,
-           "hit = [c for c in creates + updates + deletes if", "hit = [c for c in creates + updates if",
+    Mutant("protected no longer excludes deletes", GUARDS,
+           "hit = {c.key for c in plan.changes if", "hit = {c.key for c in plan.creates + plan.updates if",
            alone("protected")),
-    Mutant("max_deletes cap off by one", DECISION,
-           "if md.max is not None and n > md.max:", "if md.max is not None and n > md.max + 1:",
+    Mutant("max_deletes cap off by one", GUARDS,
+           "if md.max is not None and n > md.max else []", "if md.max is not None and n > md.max + 1 else []",
            alone("max_deletes")),
-    Mutant("max_deletes cap ignored", DECISION,
-           "if md.max is not None and n > md.max:", "if False:", alone("max_deletes")),
+    Mutant("max_deletes cap ignored", GUARDS,
+           "if md.max is not None and n > md.max else []", "if False else []", alone("max_deletes")),
     Mutant("observe-only writes", CYCLE,
-           "    if observe_only:\n        would =", "    if False:\n        would =", ("TestEngineAllGuards",)),
+           "    if mode is RunMode.ENFORCE:\n        yield from writes.converge(",
+           "    if True:\n        yield from writes.converge(", ("TestEngineAllGuards",)),
     Mutant("incomplete observation still deletes", DECISION,
-           "    if suppress:\n        blocked.extend(", "    if False:\n        blocked.extend(",
+           "    if suppress:\n        blocked +=", "    if False:\n        blocked +=",
            alone("incomplete_observation")),
-    Mutant("observation flagged incomplete is trusted", DECISION,
-           "elif not ctx.observation_complete:\n        suppress = True",
-           "elif not ctx.observation_complete:\n        suppress = False", alone("incomplete_observation")),
-    Mutant("unexplained count drop ignored", DECISION,
-           "drop / ctx.last_observed > g.incomplete_observation.max_drop_fraction",
-           "drop / ctx.last_observed > 1.0", alone("incomplete_observation")),
-    Mutant("kill switch ignored", CYCLE,
-           "if engaged and policy.guards.kill_switch.enabled:", "if False:", alone("kill_switch")),
-    Mutant("max_changes cap ignored", DECISION,
-           "if mc.enabled and len(ordered) > mc.max:", "if False:", alone("max_changes")),
+    Mutant("observation flagged incomplete is trusted", GUARDS,
+           'Outcome.SUPPRESS_DELETES,\n                       f"provider flagged',
+           'Outcome.ALLOW,\n                       f"provider flagged', alone("incomplete_observation")),
+    Mutant("unexplained count drop ignored", GUARDS,
+           "drop / last > g.max_drop_fraction:", "drop / last > 1.0:", alone("incomplete_observation")),
+    # Skipping run_cycle's early stop is equivalent: decide() meets the same kill_switch verdict again
+    # after the reads. The mutant is in the guard, so no stop happens anywhere.
+    Mutant("kill switch ignored", GUARDS,
+           "if ctx.switch_engaged:\n        return Verdict(\"kill_switch\", Outcome.PAUSE",
+           "if False:\n        return Verdict(\"kill_switch\", Outcome.PAUSE", alone("kill_switch")),
+    Mutant("max_changes cap ignored", GUARDS,
+           "if n <= mc.max:", "if True:", alone("max_changes")),
 )
 
 
 class MutantRotted(Exception):
     """A mutant's target text is gone: re-target the table after the source changed."""
+
+
+class NoMutantChosen(Exception):
+    """The name filter matched no mutant."""
 
 
 def patched(text: str, m: Mutant) -> str:
@@ -157,6 +169,8 @@ def check(only: tuple[str, ...] = (), workers: int = 2) -> list[tuple[Mutant, st
     """Run the control and every mutant (or those whose name contains one of *only*); return
     (mutant, CAUGHT/SURVIVED/ERROR, detail) per mutant."""
     chosen = tuple(m for m in MUTANTS if not only or any(o in m.name for o in only))
+    if not chosen:  # a mistyped filter must not report success over nothing
+        raise NoMutantChosen(f"no mutant's name contains any of {list(only)}")
     with tempfile.TemporaryDirectory(prefix="recon-mutants-") as tmp:
         work = Path(tmp)
         control = work / "control"
@@ -177,7 +191,11 @@ def check(only: tuple[str, ...] = (), workers: int = 2) -> list[tuple[Mutant, st
 
 
 def main(argv: list[str]) -> int:
-    results = check(tuple(argv))
+    try:
+        results = check(tuple(argv))
+    except (MutantRotted, NoMutantChosen) as e:
+        print(f"mutation-check: {e}", file=sys.stderr)
+        return 1
     for m, v, detail in results:
         print(f"{v:8}  {m.name}" + (f"  ({detail})" if detail and v == "CAUGHT" else ""))
         if v == "ERROR":

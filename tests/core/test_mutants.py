@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.mutation_check import MUTANTS, ROOT, MutantRotted, Mutant, check, patched
+from tests.core.mutation_check import MUTANTS, ROOT, MutantRotted, Mutant, NoMutantChosen, check, patched
 
 
 def test_every_mutant_still_applies() -> None:
@@ -25,3 +25,9 @@ def test_every_mutant_is_caught() -> None:
     results = check()
     report = "\n".join(f"{v:8} {m.name}" for m, v, _ in results)
     assert all(v == "CAUGHT" for _, v, _ in results), report
+
+
+def test_a_filter_that_matches_nothing_is_an_error() -> None:
+    # Raised before any copy or subprocess: a typo in the filter cannot pass for "0/0 caught".
+    with pytest.raises(NoMutantChosen, match="no mutant's name contains"):
+        check(("no such mutant",))

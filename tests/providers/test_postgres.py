@@ -136,4 +136,4 @@ def test_password_in_config_text_is_refused(tmp_path: Path) -> None:
         PostgresObserver.from_config({"user": "u", "password": "hunter2"}, tmp_path)
     loop = write_loop(tmp_path, {"type": "postgres", "user": "u", "password_file": "nope.txt"}, [])
     run = recon("plan", loop, cwd=tmp_path)
-    assert run.code == 1 and f"password_file {tmp_path}/nope.txt: cannot read" in run.stderr
+    assert run.code == 1 and f"{tmp_path}/nope.txt: cannot read password_file of provider postgres" in run.stderr

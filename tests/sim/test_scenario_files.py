@@ -18,7 +18,8 @@ CYCLE_COLUMNS = {"loop", "cycle", "time", "desired_count", "observed_count", "ob
                  "to_update", "to_delete", "applied_create", "applied_update", "applied_delete", "deferred",
                  "blocked", "guards_tripped", "paused"}
 SUMMARY_KEYS = {"converged", "time_to_converge", "wrongful_deletes", "outage_resource_seconds", "drift_events",
-                "drift_dwell_mean", "drift_dwell_p95", "approvals_requested", "guard_trips", "api_calls", "seed"}
+                "drift_dwell_mean", "drift_dwell_p95", "approvals_requested", "guard_trips", "alerts", "api_calls",
+                "seed", "overrides", "drift_detected", "detection_delay_mean"}
 FILES = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 
@@ -44,8 +45,9 @@ def test_every_scenario_runs_and_writes_its_outputs(path: Path, tmp_path: Path) 
     for line in (tmp_path / "events.jsonl").read_text().splitlines():
         assert "event" in json.loads(line)
     if plots:
-        for png in ("diff_sets.png", "convergence.png", "dwell.png"):
+        for png in ("diff_sets.png", "convergence.png"):
             assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert not (tmp_path / "dwell.png").exists()  # nothing drifts in this scenario: no empty histogram
 
 
 def test_schema_command_prints_the_scenario_schema() -> None:

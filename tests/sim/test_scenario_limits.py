@@ -36,10 +36,10 @@ FILE_CASES = [
     ("work-too-large", "world:\n  resources: 400000\nloop:\n  period: 1\n",
      "s.yaml:4: field world.resources: scenario too large to simulate: work"),
     ("offset-inf", "loop:\n  offset: .inf\n", "s.yaml:4: field loop.offset: unquoted .inf is not a finite number"),
-    ("desired-at-inf", "desired:\n  - {at: .inf, kind: error}\n", "s.yaml:4: field desired.0.at: unquoted .inf is not a finite number"),
-    ("timeout-inf", "provider:\n  timeout: .inf\n", "s.yaml:4: field provider.timeout: unquoted .inf is not a finite number"),
-    ("latency-inf", "provider:\n  list_latency: .inf\n", "field provider.list_latency: unquoted .inf is not a finite number"),
-    ("ttl-inf", "loop:\n  approver: {ttl: .inf}\n", "s.yaml:4: field loop.approver.ttl: unquoted .inf is not a finite number"),
+    ("desired-at-inf", "desired:\n  - {at: .inf, kind: error}\n", "s.yaml:4: field desired.0.at: unquoted .inf is not a finite"),
+    ("timeout-inf", "provider:\n  timeout: .inf\n", "s.yaml:4: field provider.timeout: unquoted .inf is not a finite"),
+    ("latency-inf", "provider:\n  list_latency: .inf\n", "s.yaml:4: field provider.list_latency: unquoted .inf is not a finite"),
+    ("ttl-inf", "loop:\n  approver: {ttl: .inf}\n", "s.yaml:4: field loop.approver.ttl: unquoted .inf is not a finite"),
     ("missing-above-resources", "world:\n  resources: 10\n  initially_missing: 11\n",
      "s.yaml:5: field world.initially_missing: Value error, 11 resources cannot be missing out of world.resources 10"),
     ("resources-true", "world:\n  resources: true\n",
@@ -96,7 +96,7 @@ def test_a_bad_override_is_refused_naming_the_option(tmp_path: Path, option: str
 @pytest.mark.parametrize(("axis", "message"), [
     ("loop.period=1.0e-9,60", "--grid loop.period=1e-09: field loop.period: scenario too large"),
     ("world.resources=10,true", "--grid world.resources=true: field world.resources: Value error, expected a number"),
-    ("drift.create_rate=.inf,0", "--grid 'drift.create_rate=.inf,0': values are not YAML: field 0: unquoted .inf is not a finite number"),
+    ("drift.create_rate=.inf,0", "--grid 'drift.create_rate=.inf,0': values are not YAML: field 0: unquoted .inf is not a finite"),
 ])
 def test_a_bad_grid_value_is_refused_before_any_run_naming_the_grid(tmp_path: Path, axis: str, message: str) -> None:
     f = tmp_path / "s.yaml"

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from recon.analysis.frontier import Bounds, objectives, pareto_mask, recommend
+from recon.analysis.frontier import Bounds, dominators, objectives, pareto_mask, recommend, standing
 
 P = "loop.guards.max_deletes.max"
 
@@ -70,3 +70,29 @@ def test_never_converging_is_null_in_json_and_never_within_a_bound() -> None:
     assert rec["satisfied"] is False
     text = json.dumps(rec, allow_nan=False)
     assert '"converge_p95": null' in text
+
+
+def test_standing_names_the_nearest_frontier_point_that_dominates() -> None:
+    # caps 0..40: 0 and 10 page twice and converge slowly; 20 and 40 page once, 20 faster; 60 damages.
+    rows = [(0, 2.0, 2040.0), (10, 2.0, 1850.0), (20, 1.0, 900.0), (40, 1.0, 950.0), (60, 0.0, 5400.0)]
+    pts = _points([(cap, "lab", 54.0 if cap == 60 else 0.0, 54.0 if cap == 60 else 0.0, conv, pages)
+                   for cap, pages, conv in rows])
+    t = objectives(pts, [P])
+    assert t["pareto"].tolist() == [False, False, True, False, True]
+    assert standing(t, 2, [P]).dominated_by is None and standing(t, 4, [P]).dominated_by is None
+    # 10 dominates 0 and is nearer, but is dominated itself: the answer is a frontier point.
+    for point, by in ((0, 20), (1, 20), (3, 20)):
+        st = standing(t, point, [P])
+        assert st.row[P] == rows[point][0] and st.dominated_by is not None and st.dominated_by[P] == by
+    # One definition of dominance: the frontier is exactly the rows nothing dominates.
+    costs = t[["damage", "converge_p95", "pages"]].to_numpy(dtype=float)
+    assert [not len(dominators(costs, i)) for i in range(len(t))] == t["pareto"].tolist()
+
+
+def test_standing_prefers_the_dominating_point_nearest_on_the_grid() -> None:
+    # 0 is dominated by both 20 and 40 (equal costs); 20 is one grid step nearer.
+    rows = [(0, 0.0, 0.0, 1000.0, 2.0), (10, 9.0, 9.0, 100.0, 0.0), (20, 0.0, 0.0, 900.0, 1.0),
+            (40, 0.0, 0.0, 900.0, 1.0)]
+    t = objectives(_points([(cap, "lab", m, hi, conv, pages) for cap, m, hi, conv, pages in rows]), [P])
+    st = standing(t, 0, [P])
+    assert st.dominated_by is not None and st.dominated_by[P] == 20

@@ -28,25 +28,37 @@ def shown(page) -> tuple[str, str]:
     return summary.locator(".recon-wrongful").inner_text(), summary.locator(".recon-converge").inner_text()
 
 
-def test_threshold_tuner_slider_moved_by_keyboard_updates_the_summary(browser) -> None:
+def command(page) -> str:
+    return page.locator(".recon-command").inner_text()
+
+
+def test_threshold_tuner_slider_moved_by_keyboard_updates_the_summary_and_command_line(browser) -> None:
     with voila_app(TUNER) as url:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport={"width": 1280, "height": 1300})
         page.goto(url, timeout=120_000)
         summary = page.locator(".recon-tuner-summary")
         summary.wait_for(timeout=120_000)
         assert shown(page) == expected(10)
+        assert "--set" not in command(page)  # the sliders show the file's own setting
+        note = page.locator(".recon-frontier-note")
+        assert "this setting is max_deletes=10 " in note.inner_text() and "dominated by max_deletes=20 " in note.inner_text()
 
         slider = page.locator(".widget-slider", has=page.locator("label", has_text=re.compile(r"^max_deletes$")))
         handle = slider.locator(".noUi-handle")
         handle.focus()
         for _ in range(10):
             handle.press("ArrowRight")
+        page.locator(".recon-command", has_text="--set loop.guards.max_deletes.max=20 ").wait_for(timeout=60_000)
+        assert "max_deletes.max=10 " not in command(page)
+        assert "max_deletes: {max: 20," in page.locator(".recon-guards-snippet").inner_text()
         page.locator(".recon-setting", has_text="max_deletes 20,").wait_for(timeout=60_000)
         assert shown(page) == expected(20)
         assert shown(page) != expected(10)  # the migration no longer waits for a human
+        assert "this setting is max_deletes=20 " in note.inner_text() and "on the frontier" in note.inner_text()
         screenshot(page, ".recon-threshold-tuner", "threshold-tuner.png")
 
         handle.press("End")  # the cap at its maximum: nothing holds the bogus deletes
+        page.locator(".recon-command", has_text="--set loop.guards.max_deletes.max=200 ").wait_for(timeout=60_000)
         page.locator(".recon-setting", has_text=re.compile(r"max_deletes 200,")).wait_for(timeout=60_000)
         assert shown(page) == expected(200) and int(shown(page)[0]) > 0
         screenshot(page, ".recon-threshold-tuner", "threshold-tuner-no-cap.png")
