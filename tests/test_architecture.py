@@ -58,8 +58,11 @@ def _new_core_module(pkg: Path) -> None:
     (_append("sources/callable.py", "import recon.drivers"), "Layers point one way"),
     (_rename_guards, "module recon.core.guards does not exist"),
     (_new_core_module, "recon.core.helpers"),
+    (_append("sources/yamlread.py", "from recon.sources import inventory"), "Inside the sources: parsers below"),
+    (_append("sources/digest.py", "from recon.sources import parallel"), "Inside the sources: parsers below"),
 ], ids=["core-os", "core-time", "core-datetime", "core-random", "model-imports-cycle", "core-imports-drivers",
-        "sources-import-drivers", "renamed-layer", "unlisted-core-module"])
+        "sources-import-drivers", "renamed-layer", "unlisted-core-module", "parser-imports-loader",
+        "digest-imports-fork"])
 def test_a_planted_violation_breaks_lint_imports(tmp_path: Path, plant: Callable[[Path], None],
                                                  expected: str) -> None:
     shutil.copytree(ROOT / "recon", tmp_path / "recon", ignore=shutil.ignore_patterns("__pycache__"))

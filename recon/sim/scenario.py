@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from recon.config import LoopName
@@ -21,7 +21,7 @@ from recon.core.model import key_problem
 from recon.core.policy import APPROVAL_TTL, Alerts, Convergence, Guards, Policy, Selector
 from recon.sim.distributions import Dist
 from recon.sim.limits import MODEL_CONFIG, Count, Limits, Real, excesses, refusal
-from recon.sources.inventory import describe_validation_error, read_yaml_file
+from recon.sources.document import describe_validation_error, read_yaml_file
 from recon.sources.yamlread import ParseError, parse_yaml
 
 

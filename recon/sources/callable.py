@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from recon.core.model import DesiredState, Resource
+from recon.sources.digest import FilesDigest
 from recon.sources.inventory import fingerprint, load_inventory
 
 
@@ -26,7 +27,7 @@ class FileSource:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self._last: tuple[str, DesiredState] | None = None
+        self._last: tuple[FilesDigest, DesiredState] | None = None
 
     def load(self) -> DesiredState:
         fp = fingerprint(self.path)
