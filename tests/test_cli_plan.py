@@ -258,3 +258,20 @@ def test_duplicate_keys_are_errors_not_silently_dropped_data(tmp_path: Path) -> 
     j.write_text('{"resources": [{"kind": "A", "name": "a", "name": "b"}]}')
     r = recon("plan", "--desired", j, "--observed", d, "--json")
     assert r.returncode == 1 and "duplicate key 'name'" in json.loads(r.stdout)["error"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_reader_that_stops_early_keeps_the_plans_exit_code_and_no_message(tmp_path: Path, as_json: bool) -> None:
+    """`recon plan ... | head -1`: the closed pipe is the reader's choice; the exit code stays 2."""
+    body = "".join(f"  - {{kind: A, name: n{i}, spec: {{ttl: 2}}}}\n" for i in range(3000))
+    (tmp_path / "d.yaml").write_text("resources:\n" + body)
+    (tmp_path / "o.yaml").write_text("resources: []\n")
+    argv = [sys.executable, "-m", "recon", "plan", "--desired", "d.yaml", "--observed", "o.yaml",
+            "--max-changes", "100000", "--max-deletes", "100000"] + (["--json"] if as_json else [])
+    p = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stdout.readline()
+    p.stdout.close()  # like head -1: read one line, then go away
+    err = p.stderr.read().decode() if p.stderr else ""
+    assert p.wait(timeout=50) == 2, err
+    assert err == ""

@@ -7,7 +7,9 @@ decides anything; the decision and its exit code come from :mod:`recon.core.repo
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -25,7 +27,15 @@ from recon.core.text import for_terminal as esc, visible
 __all__ = ["err", "esc", "fail", "out", "print_decision", "print_table", "say"]
 
 # User text is embedded in markup only through esc(); emoji codes (":x:") in names stay text too.
-out = Console(highlight=False, soft_wrap=True, emoji=False)
+class _Console(Console):
+    """Rich's console, but a closed pipe is left to :func:`finish` (rich exits 1 by itself)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+out = _Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
@@ -38,8 +48,20 @@ def print_table(t: Table) -> None:
     """Print *t* at its natural width, wider than the terminal if need be, so no cell wraps or is cut:
     each resource stays on one line."""
     need = Measurement.get(out, out.options.update_width(1 << 16), t).maximum
-    Console(file=out.file, width=max(out.width, need), highlight=False, emoji=False,
+    _Console(file=out.file, width=max(out.width, need), highlight=False, emoji=False,
             force_terminal=out.is_terminal, color_system=out.color_system).print(t)
+
+
+def finish(show: Callable[[], None], code: int) -> NoReturn:
+    """Print with *show*, then exit with *code*, also when the reader went away (``| head -1``):
+    a closed pipe is the reader's choice, not an error, and the exit code stays the plan's."""
+    try:
+        show()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Nothing more can reach the reader; keep Python's final flush from failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(code)
 
 
 def fail(msg: str) -> NoReturn:

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
-from recon.cli.console import fail, print_decision
+from recon.cli.console import fail, finish, print_decision
 from recon.cli.options import guard_options, guard_settings
 from recon.core.errors import ReconError
 from recon.core.redact import redact, redact_all
@@ -78,12 +78,14 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
     except OSError as e:
         bail(f"{getattr(e, 'filename', '') or 'input'}: {e.strerror or e}")
 
-    if as_json:
-        data = {"loop": loop.name, "mode": "observe-only", **decision_dict(result.decision, result.record)}
-        click.echo(json.dumps(redact_all(data), indent=1, default=str))
-    else:
-        print_decision(loop.name, result.decision, result.record, approve_store=hint)
-    sys.exit(exit_code(result.decision))
+    def show() -> None:
+        if as_json:
+            data = {"loop": loop.name, "mode": "observe-only", **decision_dict(result.decision, result.record)}
+            click.echo(json.dumps(redact_all(data), indent=1, default=str))
+        else:
+            print_decision(loop.name, result.decision, result.record, approve_store=hint)
+
+    finish(show, exit_code(result.decision))
 
 
 COMMANDS = [plan]
