@@ -28,7 +28,9 @@ def run_cycle(loop: str, policy: Policy, state: LoopState, now: float, *, mode: 
               normalize: Normalizer = DEFAULT) -> Generator[Effect, Any, CycleResult]:
     """Run one cycle of *loop* at *now*: yields effects, returns the cycle's result."""
     # Check the switch: an engaged switch pauses the cycle before it reads anything.
-    ctx = GuardContext(now=now, loop=loop, switch_engaged=bool((yield CheckKillSwitch())))
+    # A cycle stopped before it observes still keeps the count baseline, so the context carries it.
+    ctx = GuardContext(now=now, loop=loop, switch_engaged=bool((yield CheckKillSwitch())),
+                       count_baseline=state.count_baseline, own_deletes_last=state.own_deletes_last)
     if ctx.switch_engaged and (paused := decide(None, ctx, policy)).paused:
         return _stopped(loop, state, now, mode, paused, None, None)
 

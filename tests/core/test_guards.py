@@ -245,15 +245,16 @@ def test_cycles_catch_a_second_cut_list_and_clear_a_real_fall_across_restarts(tm
     items = sorted(world(40).items())
     desired = DesiredState.of([r for _, r in items[:38]])
 
-    def cycle(n: int) -> tuple[Outcome, str]:
-        """One cycle that observes the first *n* resources (the world never changes): its verdict."""
+    def cycle(n: int | None) -> tuple[Outcome, str]:
+        """One cycle that observes the first *n* resources (the world never changes), or whose list
+        fails (None): its verdict."""
         def answer(effect):
             if isinstance(effect, CheckKillSwitch):
                 return False
             if isinstance(effect, LoadDesired):
                 return desired
             if isinstance(effect, Observe):
-                return Observation.of([r for _, r in items[:n]])
+                return ConnectionError("refused") if n is None else Observation.of([r for _, r in items[:n]])
             return WriteResult(True)
 
         store = StateStore(tmp_path / "loop.db")  # a restart before every cycle
@@ -265,6 +266,7 @@ def test_cycles_catch_a_second_cut_list_and_clear_a_real_fall_across_restarts(tm
     cut, allowed = Outcome.SUPPRESS_DELETES, Outcome.ALLOW
     assert cycle(38)[0] is allowed  # the first observation is the baseline
     assert cycle(10)[0] is cut
+    assert cycle(None)[0] is Outcome.ABORT  # a failed list in between keeps the baseline
     assert cycle(15)[0] is cut, "a second cut list right after a first passed"
     assert cycle(38)[0] is allowed
     # Someone really deleted 40% by hand: two cycles wait, the third clears the fall.
