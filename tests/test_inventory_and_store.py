@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from recon.core.approval import ApprovalRequest
+from recon.core.baseline import CountBaseline
 from recon.core.record import CarriedApproval, LoopState
 from recon.sources import InventoryError, dump_inventory, load_inventory
 from recon.store import ApprovalNotFound, StateStore
@@ -45,7 +46,8 @@ def test_dump_then_load_round_trips(tmp_path: Path) -> None:
 
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:
-    st = LoopState(cycle=7, last_accepted_desired=40, last_observed=41, own_deletes_last=2,
+    # The count baseline's run of lower counts survives too: a restart must not forget a pending fall.
+    st = LoopState(cycle=7, last_accepted_desired=40, count_baseline=CountBaseline(41, 20, 2), own_deletes_last=2,
                    backoff={("A", "x"): (3, 123.0)},
                    approval=CarriedApproval(frozenset({("A", "y")}), until=99.0, by="alice"))
     StateStore(tmp_path / "s.db").save_state("dns", st)
@@ -83,7 +85,7 @@ def test_a_store_from_the_first_schema_is_migrated(tmp_path: Path) -> None:
     db.commit()
     db.close()
     s = StateStore(tmp_path / "old.db")
-    assert s.load_state("dns") == LoopState(cycle=3, last_accepted_desired=10, last_observed=11)
+    assert s.load_state("dns") == LoopState(cycle=3, last_accepted_desired=10, count_baseline=CountBaseline(11))
     StateStore(tmp_path / "old.db")  # opening again runs no migration twice
 
 

@@ -102,6 +102,7 @@ CORRUPT_ROWS = {
     "state-json": ("UPDATE loop_state SET backoff = '{bad'", ("plan", "watch")),
     "state-type": ("UPDATE loop_state SET cycle = 'three'", ("plan", "watch")),
     "state-keys": ("UPDATE loop_state SET approved_keys = '[1]'", ("plan", "watch")),
+    "state-baseline": ("UPDATE loop_state SET lower_seen = 2", ("plan", "watch")),  # a run without its count
     "switch": ("UPDATE kill_switch SET engaged = 'yes'", ("plan", "watch")),
     "request-json": ("UPDATE approval_requests SET keys = '[[\"A\"'", ("approvals",)),
     "approval-type": ("UPDATE approvals SET granted = 7", ("approvals",)),

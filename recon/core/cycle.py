@@ -28,7 +28,9 @@ def run_cycle(loop: str, policy: Policy, state: LoopState, now: float, *, mode: 
               normalize: Normalizer = DEFAULT) -> Generator[Effect, Any, CycleResult]:
     """Run one cycle of *loop* at *now*: yields effects, returns the cycle's result."""
     # Check the switch: an engaged switch pauses the cycle before it reads anything.
-    ctx = GuardContext(now=now, loop=loop, switch_engaged=bool((yield CheckKillSwitch())))
+    # A cycle stopped before it observes still keeps the count baseline, so the context carries it.
+    ctx = GuardContext(now=now, loop=loop, switch_engaged=bool((yield CheckKillSwitch())),
+                       count_baseline=state.count_baseline, own_deletes_last=state.own_deletes_last)
     if ctx.switch_engaged and (paused := decide(None, ctx, policy)).paused:
         return _stopped(loop, state, now, mode, paused, None, None)
 
@@ -57,7 +59,7 @@ def run_cycle(loop: str, policy: Policy, state: LoopState, now: float, *, mode: 
         cycle=state.cycle + 1,
         last_accepted_desired=len(desired) if desired is not None and decision.accept_desired
         else state.last_accepted_desired,
-        last_observed=len(observed) if decision.accept_observation else state.last_observed,
+        count_baseline=decision.count_baseline,
         own_deletes_last=writes.applied[Op.DELETE],
         backoff=MappingProxyType(writes.backoff),
         approval=carried.live(now),
@@ -105,7 +107,7 @@ def _context(ctx: GuardContext, state: LoopState, desired: DesiredState | None, 
         ctx, approval=approval, desired_count=len(desired) if desired is not None else 0, observed_count=len(observed),
         desired_source=desired.source if desired is not None else "", desired_error=desired_error,
         observation_complete=observed.complete, observation_reason=observed.reason,
-        last_accepted_desired=state.last_accepted_desired, last_observed=state.last_observed,
+        last_accepted_desired=state.last_accepted_desired, count_baseline=state.count_baseline,
         own_deletes_last=state.own_deletes_last, backoff=MappingProxyType({k: t for k, (_, t) in state.backoff.items()}),
     )
 
@@ -141,8 +143,9 @@ def _stopped(loop: str, state: LoopState, now: float, mode: RunMode, decision: D
                          aborted=decision.aborted, verdicts=decision.verdicts,
                          desired_count=len(desired) if desired is not None else None,
                          errors=(error,) if error else ())
-    return CycleResult(record, replace(state, cycle=state.cycle + 1, own_deletes_last=0), decision,
-                       _wake_at(state, now))
+    # The loop's own deletes of the cycle before stay explained in the baseline (decide says how).
+    return CycleResult(record, replace(state, cycle=state.cycle + 1, own_deletes_last=0,
+                                       count_baseline=decision.count_baseline), decision, _wake_at(state, now))
 
 
 def _record(loop: str, cycle: int, now: float, mode: RunMode, desired: DesiredState | None,

@@ -13,7 +13,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from recon.core.approval import ApprovalRequest, keys_digest
-from recon.core.guards import GUARDS, GuardContext, approved_by, delete_candidates
+from recon.core.baseline import CountBaseline
+from recon.core.guards import GUARDS, GuardContext, approved_by, delete_candidates, next_count_baseline
 from recon.core.model import Key
 from recon.core.plan import Change, Op, Plan
 from recon.core.policy import Convergence, Outcome, Policy, Verdict
@@ -47,7 +48,7 @@ class Decision:
     paused: bool = False
     aborted: bool = False
     accept_desired: bool = False
-    accept_observation: bool = False
+    count_baseline: CountBaseline   # the observed-count baseline the loop keeps for its next cycle
 
     @property
     def tripped(self) -> tuple[Verdict, ...]:
@@ -98,6 +99,7 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy) -> Decision:
         ctx = replace(ctx, desired_error="no desired state")
     alerts = _alerts(plan, policy)
     left, blocked = _converge(plan or _NOTHING, policy)
+    baseline = next_count_baseline(ctx, policy)
     verdicts: list[Verdict] = []
     holds: list[Verdict] = []
     suppress = False
@@ -110,13 +112,14 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy) -> Decision:
         if v is None:
             continue
         verdicts.append(v)
-        if v.outcome is Outcome.PAUSE:
-            return Decision(plan=None, verdicts=tuple(verdicts), paused=True)
+        if v.outcome is Outcome.PAUSE:  # nothing was observed: the baseline keeps, less own deletes
+            return Decision(plan=None, verdicts=tuple(verdicts), paused=True,
+                            count_baseline=ctx.count_baseline.unobserved(ctx.own_deletes_last))
         if v.outcome is Outcome.ABORT:
-            # An aborted cycle still saw a (complete or not) observation: it remains the count baseline.
+            # An aborted cycle still saw an observation: it moves the count baseline by the same rule.
             return Decision(plan=plan, verdicts=tuple(verdicts), aborted=True, alerts=alerts,
                             blocked=tuple(Blocked(c, v.guard, v.reason) for c in (plan.changes if plan else ())),
-                            accept_observation=ctx.observation_complete)
+                            count_baseline=baseline)
         keys, why = set(v.keys), guard.each(policy) if guard.each else v.reason
         if v.outcome is Outcome.EXCLUDE:
             blocked += [Blocked(c, v.guard, why) for op in guard.judges for c in _of(left, op) if c.key in keys]
@@ -135,7 +138,7 @@ def decide(plan: Plan | None, ctx: GuardContext, policy: Policy) -> Decision:
         approval_request=request, approved_by=approver, alerts=alerts,
         # While a shrink is held, the last accepted desired count stays desired_shrink's baseline.
         accept_desired=not any(v.guard == "desired_shrink" for v in holds),
-        accept_observation=ctx.observation_complete,
+        count_baseline=baseline,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from recon.core.approval import Approval, keys_digest
+from recon.core.baseline import CountBaseline
 from recon.core.model import Key
 from recon.core.plan import Change, Op, Plan
 from recon.core.policy import Convergence, Guards, Outcome, Policy, Verdict
@@ -33,7 +34,7 @@ class GuardContext:
     observation_complete: bool = True
     observation_reason: str | None = None
     last_accepted_desired: int | None = None
-    last_observed: int | None = None
+    count_baseline: CountBaseline = CountBaseline()  # what the observed count is compared with
     own_deletes_last: int = 0
     backoff: Mapping[Key, float] = field(default_factory=lambda: MappingProxyType({}))
     approval: Approval | None = None   # the answer on file for this cycle's delete set, if any
@@ -127,17 +128,39 @@ def incomplete_observation(plan: Plan, ctx: GuardContext, policy: Policy) -> Ver
     if not ctx.observation_complete:
         return Verdict("incomplete_observation", Outcome.SUPPRESS_DELETES,
                        f"provider flagged the observation incomplete: {ctx.observation_reason}")
-    # The count baseline is the last complete observation, so a drop trips the guard on the cycle it
-    # appears; the loop's own deletes explain part of it.
-    last = ctx.last_observed
+    # The count baseline is the last trusted count (recon.core.baseline): a fall trips the guard on
+    # every cycle it shows until enough observations confirm it; the loop's own deletes explain part.
+    j = ctx.count_baseline.judge(ctx.observed_count, ctx.own_deletes_last, g.confirm_cycles)
+    last, note = j.reference, _baseline_note(ctx.count_baseline, j.after, j.confirmed, g.confirm_cycles)
     if last:
-        expected = last - ctx.own_deletes_last
+        expected = last - j.explained
         drop = expected - ctx.observed_count
         if expected > 0 and drop / last > g.max_drop_fraction:
             return Verdict("incomplete_observation", Outcome.SUPPRESS_DELETES,
                            f"observed fell from {last} to {ctx.observed_count}; own deletes explain "
-                           f"{ctx.own_deletes_last} (unexplained {drop / last:.0%} > {g.max_drop_fraction:.0%})")
-    return Verdict("incomplete_observation", Outcome.ALLOW, "observation complete")
+                           f"{j.explained} (unexplained {drop / last:.0%} > {g.max_drop_fraction:.0%})" + note)
+    return Verdict("incomplete_observation", Outcome.ALLOW, "observation complete" + note)
+
+
+def _baseline_note(before: CountBaseline, after: CountBaseline, confirmed: bool, needed: int) -> str:
+    """What this observation did to the count baseline, when it did something worth a reason."""
+    if confirmed:
+        return (f"; {needed} consecutive complete observations below the baseline {before.count} confirm "
+                f"the fall: the baseline is now {after.count}")
+    if after.seen:
+        return (f"; the baseline {after.count} stays: {after.seen} of {needed} consecutive observations "
+                "below it needed to lower it")
+    return ""
+
+
+def next_count_baseline(ctx: GuardContext, policy: Policy) -> CountBaseline:
+    """The count baseline after a cycle that observed, whatever it decided: only a complete observation
+    is judged against it (a flagged or failed one leaves it, less the loop's own deletes)."""
+    b = ctx.count_baseline
+    if ctx.observe_error is not None or not ctx.observation_complete:
+        return b.unobserved(ctx.own_deletes_last)
+    g = policy.guards.incomplete_observation
+    return b.judge(ctx.observed_count, ctx.own_deletes_last, g.confirm_cycles).after
 
 
 def ownership(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:

@@ -95,7 +95,10 @@ class ShrinkGuard(_Guard):
 
 
 class IncompleteGuard(_Guard):
-    max_drop_fraction: float = Field(0.3, ge=0, le=1, description="largest unexplained fall of the observed count vs the last accepted observation")
+    max_drop_fraction: float = Field(0.3, ge=0, le=1, description="largest unexplained fall of the observed count vs the baseline (the last trusted count)")
+    confirm_cycles: int = Field(3, ge=2, description="consecutive complete observations below the baseline that "
+                                "confirm a real fall and lower it to the highest of them; until then the "
+                                "baseline stays and a big fall suppresses deletes")
 
 
 class Selector(BaseModel):

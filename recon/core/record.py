@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from recon.core.baseline import CountBaseline
 from recon.core.decision import Decision
 from recon.core.model import Key
 from recon.core.policy import Verdict
@@ -36,7 +37,7 @@ class LoopState:
 
     cycle: int = 0
     last_accepted_desired: int | None = None
-    last_observed: int | None = None
+    count_baseline: CountBaseline = CountBaseline()  # the observed-count baseline (recon.core.baseline)
     own_deletes_last: int = 0
     # key -> (failed attempts, retry not before)
     backoff: Mapping[Key, tuple[int, float]] = field(default_factory=lambda: MappingProxyType({}))

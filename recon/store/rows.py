@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from recon.core.approval import Approval, ApprovalRequest
+from recon.core.baseline import CountBaseline
 from recon.core.record import CarriedApproval, LoopState
 from recon.core.model import Key
 
@@ -75,12 +76,22 @@ def _backoff(value: Any) -> MappingProxyType[Key, tuple[int, float]]:
     return MappingProxyType(out)
 
 
+def count_baseline(count: Any, lower: Any, seen: Any) -> CountBaseline:
+    """The baseline's columns last_observed, lower_observed, lower_seen; a run is both or neither."""
+    b = CountBaseline(_int(count, "last_observed", optional=True), _int(lower, "lower_observed", optional=True),
+                      _int(seen, "lower_seen"))
+    if (b.lower is None) != (b.seen == 0) or b.seen < 0 or (b.lower is not None and b.count is None):
+        raise ValueError(f"columns lower_observed {_short(b.lower)} and lower_seen {b.seen} disagree "
+                         f"(with last_observed {_short(b.count)})")
+    return b
+
+
 def loop_state(row: Sequence[Any]) -> LoopState:
     """Row: cycle, last_accepted_desired, last_observed, own_deletes_last, backoff, approved_keys,
-    approved_until, approved_by."""
+    approved_until, approved_by, lower_observed, lower_seen."""
     return LoopState(
         _int(row[0], "cycle"), _int(row[1], "last_accepted_desired", optional=True),
-        _int(row[2], "last_observed", optional=True), _int(row[3], "own_deletes_last"), _backoff(row[4]),
+        count_baseline(row[2], row[8], row[9]), _int(row[3], "own_deletes_last"), _backoff(row[4]),
         CarriedApproval(frozenset(_keys(row[5], "approved_keys")), _number(row[6], "approved_until"),
                         _text(row[7], "approved_by", optional=True)))
 

@@ -35,12 +35,15 @@ MIGRATIONS = (
     "ALTER TABLE loop_state ADD COLUMN approved_keys TEXT NOT NULL DEFAULT '[]';"
     "ALTER TABLE loop_state ADD COLUMN approved_until REAL NOT NULL DEFAULT 0;"
     "ALTER TABLE loop_state ADD COLUMN approved_by TEXT;",
+    # The observed-count baseline's run of lower counts awaiting confirmation (recon.core.baseline).
+    "ALTER TABLE loop_state ADD COLUMN lower_observed INTEGER;"
+    "ALTER TABLE loop_state ADD COLUMN lower_seen INTEGER NOT NULL DEFAULT 0;",
 )
 
 # The columns every table has once all migrations ran; the store's queries name exactly these.
 COLUMNS = {
     "loop_state": ("loop", "cycle", "last_accepted_desired", "last_observed", "own_deletes_last", "backoff",
-                   "approved_keys", "approved_until", "approved_by"),
+                   "approved_keys", "approved_until", "approved_by", "lower_observed", "lower_seen"),
     "approval_requests": ("id", "loop", "digest", "keys", "guard", "reason", "requested_at", "last_seen_at"),
     "approvals": ("request_id", "digest", "granted", "by", "decided_at", "expires_at"),
     "kill_switch": ("loop", "engaged", "reason", "by", "at"),

@@ -22,6 +22,7 @@ MAX_DELETES = 3
 MAX_CHANGES = 5
 SHRINK = 0.3
 DROP = 0.3
+CONFIRM = 3  # complete observations below the count baseline that confirm a real fall
 
 
 def is_protected(key: Key) -> bool:
@@ -90,7 +91,8 @@ class Model:
     enabled: frozenset[str]
     owner: str | None
     desired_baseline: int | None = None   # desired count of the last cycle whose desired was accepted
-    observed_baseline: int | None = None  # count of the last complete observation
+    observed_baseline: int | None = None  # the last trusted observed count (see ``_dropped``)
+    below: list[int] = field(default_factory=list)  # complete counts since, all below it, own deletes taken off
     own_deletes: int = 0                  # deletes the loop itself made last cycle
 
     def excluded(self, key: Key, observed: Resource | None) -> bool:
@@ -135,23 +137,47 @@ class Model:
         return "desired_shrink" in self.enabled and bool(b) and (b - n) / b > SHRINK  # type: ignore[operator]
 
     def _dropped(self, obs: Observation) -> bool:
+        """The documented rule: a complete observation is compared with the trusted count less the
+        loop's own deletes, except the one completing CONFIRM in a row below it, which is compared
+        with the highest of those CONFIRM counts (the baseline it confirms)."""
         if not obs.complete:
             return True
         last = self.observed_baseline
         if not last:
             return False
-        expected = last - self.own_deletes
-        return expected > 0 and (expected - len(obs)) / last > DROP
+        n, own = len(obs), self.own_deletes
+        if n < last - own and len(self.below) + 1 >= CONFIRM:
+            confirmed = max([b - own for b in self.below] + [n])
+            return confirmed > 0 and (confirmed - n) / confirmed > DROP
+        expected = last - own
+        return expected > 0 and (expected - n) / last > DROP
+
+    def _forget_own_deletes(self) -> None:
+        """Take last cycle's own deletes off every remembered count: they explain that much fall."""
+        own = self.own_deletes
+        if self.observed_baseline is not None:
+            self.observed_baseline = max(self.observed_baseline - own, 0)
+        self.below = [max(b - own, 0) for b in self.below]
+
+    def _observe_count(self, n: int) -> None:
+        """Move the count baseline for a complete observation of *n* (own deletes already taken off)."""
+        if self.observed_baseline is None or n >= self.observed_baseline:
+            self.observed_baseline, self.below = n, []
+            return
+        self.below.append(n)
+        if len(self.below) >= CONFIRM:
+            self.observed_baseline, self.below = max(self.below), []
 
     def advance(self, a: Allowed, obs: Observation | BaseException, deleted: int, ledger: Ledger,
                 now: float) -> None:
         """Move the baselines as the guards' contract says, from this cycle's inputs and the model's verdicts."""
+        self._forget_own_deletes()
         if a.halt in ("kill switch engaged", "observation failed"):
             self.own_deletes = 0
             return
         assert isinstance(obs, Observation)
         if obs.complete:
-            self.observed_baseline = len(obs)
+            self._observe_count(len(obs))
         held_shrink = self.shrunk(len(a.intended)) and a.candidates and not ledger.covers(a.candidates, now)
         if a.halt is None and not held_shrink:
             self.desired_baseline = len(a.intended)

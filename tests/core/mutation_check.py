@@ -37,7 +37,7 @@ class Mutant:
 
 
 CYCLE, DECISION, GUARDS = "recon/core/cycle.py", "recon/core/decision.py", "recon/core/guards.py"
-APPROVAL, RECORD = "recon/core/approval.py", "recon/core/record.py"
+APPROVAL, RECORD, BASELINE = "recon/core/approval.py", "recon/core/record.py", "recon/core/baseline.py"
 # The approval stories replay a fixed carry-and-expire sequence, so these mutants do not depend on
 # the search alone (the machines alone caught each of them too when this table was written).
 APPROVALS = ("test_a_carried_approval_never_covers_a_new_set", "test_a_carried_approval_expires",
@@ -56,7 +56,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "len(desired) if desired is not None and decision.accept_desired",
            "len(desired) if desired is not None", alone("desired_shrink")),
     Mutant("shrink guard reads the observed count as its baseline", GUARDS,
-           "last = ctx.last_accepted_desired", "last = ctx.last_observed", alone("desired_shrink")),
+           "last = ctx.last_accepted_desired", "last = ctx.count_baseline.count", alone("desired_shrink")),
     Mutant("approval expiry ignored on lookup", APPROVAL,
            "self.digest == digest and now < self.expires_at", "self.digest == digest", APPROVALS),
     # Dropping only the `now < self.until` test of CarriedApproval.covers is an equivalent mutant for
@@ -100,6 +100,15 @@ MUTANTS: tuple[Mutant, ...] = (
            'Outcome.ALLOW,\n                       f"provider flagged', alone("incomplete_observation")),
     Mutant("unexplained count drop ignored", GUARDS,
            "drop / last > g.max_drop_fraction:", "drop / last > 1.0:", alone("incomplete_observation")),
+    # The count baseline (baseline.py): a cut list must not become it, and a confirmed fall must clear.
+    Mutant("count baseline ratchets down on a tripped observation", BASELINE,
+           "CountBaseline(expected, high, self.seen + 1))", "CountBaseline(observed))",
+           alone("incomplete_observation")),
+    Mutant("count baseline never confirms a fall", BASELINE,
+           "if self.seen + 1 >= confirm_cycles:", "if False:", alone("incomplete_observation")),
+    Mutant("count baseline forgets its run on a cycle that observed nothing", CYCLE,
+           "count_baseline=state.count_baseline, own_deletes_last=state.own_deletes_last)",
+           "own_deletes_last=state.own_deletes_last)", alone("incomplete_observation")),
     # Skipping run_cycle's early stop is equivalent: decide() meets the same kill_switch verdict again
     # after the reads. The mutant is in the guard, so no stop happens anywhere.
     Mutant("kill switch ignored", GUARDS,

@@ -33,7 +33,7 @@ from recon.core.policy import Guards, Policy, RunMode, Selector
 from recon.core.record import CycleRecord, LoopState
 from recon.drivers.loop import drive
 from tests.core.engine_model import (
-    DROP, GUARDS, MAX_CHANGES, MAX_DELETES, SHRINK, Allowed, Ledger, Model,
+    CONFIRM, DROP, GUARDS, MAX_CHANGES, MAX_DELETES, SHRINK, Allowed, Ledger, Model,
 )
 
 LOOP = "loop-a"
@@ -66,7 +66,8 @@ def run_engine(policy: Policy, state: LoopState, now: float, observe_only: bool,
 
 def policy_for(enabled: frozenset[str], owner: str | None) -> Policy:
     limits: dict[str, dict[str, Any]] = {
-        "desired_shrink": {"max_fraction": SHRINK}, "incomplete_observation": {"max_drop_fraction": DROP},
+        "desired_shrink": {"max_fraction": SHRINK},
+        "incomplete_observation": {"max_drop_fraction": DROP, "confirm_cycles": CONFIRM},
         "protected": {"selectors": [Selector(kind="A", name="prot-*")]},
         "max_deletes": {"max": MAX_DELETES, "max_fraction": None}, "max_changes": {"max": MAX_CHANGES},
     }
@@ -245,8 +246,9 @@ class EngineMachine(RuleBasedStateMachine):
             return todo, [k for k in self.world if k not in target and k not in off]
 
         todo, extra = goal()
-        # Per max_changes-sized batch one cycle, one to get the approval, one for the count-drop guard.
-        budget = math.ceil((len(todo) + len(extra)) / MAX_CHANGES) + 2
+        # Per max_changes-sized batch one cycle, one to get the approval, and up to CONFIRM for the
+        # count-drop guard to confirm a fall that drift or a cut list left behind.
+        budget = math.ceil((len(todo) + len(extra)) / MAX_CHANGES) + 1 + CONFIRM
         for _ in range(budget):
             self.cycle()
             todo, extra = goal()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from recon.core.approval import Approval, ApprovalRequest, keys_digest
+from recon.core.baseline import CountBaseline
 from recon.core.decision import decide
 from recon.core.guards import GUARD_ORDER, GuardContext
 from recon.core.model import Resource
@@ -90,15 +91,71 @@ def test_incomplete_observation_suppresses_deletes_and_marks_upserts() -> None:
     assert verdict(d, "incomplete_observation").outcome is Outcome.SUPPRESS_DELETES
     assert "page 2 timed out" in verdict(d, "incomplete_observation").reason
     assert not any(c.op is Op.DELETE for c in d.batch) and {c.key for c in d.batch if c.op is Op.CREATE} == {("A", "new0")}
-    assert not d.accept_observation
+    assert d.count_baseline == CountBaseline(), "a flagged-incomplete list never becomes the count baseline"
 
 
 def test_unexplained_count_drop_suppresses_deletes_but_own_deletes_explain() -> None:
     obs = world(6)
     desired = dict(list(obs.items())[:5])
-    assert verdict(run(desired, obs, last_observed=10), "incomplete_observation").outcome is Outcome.SUPPRESS_DELETES
-    assert verdict(run(desired, obs, last_observed=10, own_deletes_last=4),
-                   "incomplete_observation").outcome is Outcome.ALLOW
+    ten = CountBaseline(10)
+    assert verdict(run(desired, obs, count_baseline=ten), "incomplete_observation").outcome is Outcome.SUPPRESS_DELETES
+    explained = run(desired, obs, count_baseline=ten, own_deletes_last=4)
+    assert verdict(explained, "incomplete_observation").outcome is Outcome.ALLOW
+    assert explained.count_baseline == CountBaseline(6), "a fall the loop's own deletes explain moves the baseline"
+    assert run(desired, world(12), count_baseline=ten).count_baseline == CountBaseline(12), "up moves freely"
+
+
+def cut(n: int, baseline: CountBaseline, confirm: int = 3, own: int = 0):
+    """One cycle whose complete observation holds *n* of the resources the baseline counted."""
+    obs = world(n)
+    p = Policy(guards=Guards(incomplete_observation={"confirm_cycles": confirm}))
+    d = run(dict(list(obs.items())[: max(n - 1, 0)]), obs, p, count_baseline=baseline, own_deletes_last=own)
+    return verdict(d, "incomplete_observation"), d.count_baseline
+
+
+def test_a_second_cut_list_right_after_a_first_is_still_caught() -> None:
+    first, after = cut(100, CountBaseline(400))
+    assert first.outcome is Outcome.SUPPRESS_DELETES
+    assert after.count == 400, "a tripped observation must not become the count baseline"
+    second, after = cut(150, after)
+    assert second.outcome is Outcome.SUPPRESS_DELETES and "fell from 400 to 150" in second.reason
+    assert "2 of 3 consecutive observations" in second.reason
+    # A complete list ends the run: the next cut starts counting afresh.
+    assert cut(400, after)[1] == CountBaseline(400)
+
+
+def test_a_small_unexplained_fall_does_not_ratchet_the_baseline_down() -> None:
+    small, after = cut(350, CountBaseline(400))
+    assert small.outcome is Outcome.ALLOW and after.count == 400
+    assert cut(250, after)[0].outcome is Outcome.SUPPRESS_DELETES, "250 is 37% below 400, not 29% below 350"
+
+
+def test_a_real_fall_clears_after_confirm_cycles_with_a_reason() -> None:
+    b = CountBaseline(400)
+    for _ in range(2):
+        v, b = cut(240, b)
+        assert v.outcome is Outcome.SUPPRESS_DELETES
+    v, b = cut(240, b)
+    assert v.outcome is Outcome.ALLOW and b == CountBaseline(240)
+    assert "3 consecutive complete observations below the baseline 400 confirm the fall" in v.reason
+    assert cut(240, b)[0].reason == "observation complete"
+    # confirm_cycles is a setting; the lowered baseline is the highest count of the run.
+    v, b = cut(150, cut(240, CountBaseline(400), confirm=2)[1], confirm=2)
+    assert b == CountBaseline(240) and v.outcome is Outcome.SUPPRESS_DELETES, "a deep cut in the run stays caught"
+
+
+def test_own_deletes_stay_explained_across_a_cycle_that_observed_nothing() -> None:
+    paused = decide(None, GuardContext(now=0.0, switch_engaged=True, count_baseline=CountBaseline(10),
+                                       own_deletes_last=4), Policy())
+    assert paused.count_baseline == CountBaseline(6)
+    failed = decide(None, GuardContext(now=0.0, observe_error="boom", count_baseline=CountBaseline(10, 8, 1),
+                                       own_deletes_last=4), Policy())
+    assert failed.count_baseline == CountBaseline(6, 4, 1)
+
+
+def test_an_aborted_cycle_moves_the_baseline_by_the_same_rule() -> None:
+    d = run({}, world(100), count_baseline=CountBaseline(400))
+    assert d.aborted and d.count_baseline == CountBaseline(400, 100, 1)
 
 
 def test_ownership_excludes_unowned_and_says_so_without_owner_id() -> None:
@@ -173,3 +230,48 @@ def test_approval_request_id_depends_only_on_loop_and_key_set() -> None:
     b = ApprovalRequest.make("l", [("A", "a"), ("A", "b")], "max_deletes", "other", 2)
     assert a.id == b.id and a.digest == keys_digest([("A", "a"), ("A", "b")])
     assert ApprovalRequest.make("m", [("A", "a"), ("A", "b")], "g", "r", 1).id != a.id
+
+
+def test_cycles_catch_a_second_cut_list_and_clear_a_real_fall_across_restarts(tmp_path) -> None:
+    """The story through run_cycle, with the loop's state saved and loaded between cycles."""
+    from recon.core.cycle import run_cycle
+    from recon.core.effects import CheckKillSwitch, LoadDesired, Observe, WriteResult
+    from recon.core.model import DesiredState, Observation
+    from recon.core.policy import RunMode
+    from recon.core.record import LoopState
+    from recon.drivers.loop import drive
+    from recon.store import StateStore
+
+    items = sorted(world(40).items())
+    desired = DesiredState.of([r for _, r in items[:38]])
+
+    def cycle(n: int | None) -> tuple[Outcome, str]:
+        """One cycle that observes the first *n* resources (the world never changes), or whose list
+        fails (None): its verdict."""
+        def answer(effect):
+            if isinstance(effect, CheckKillSwitch):
+                return False
+            if isinstance(effect, LoadDesired):
+                return desired
+            if isinstance(effect, Observe):
+                return ConnectionError("refused") if n is None else Observation.of([r for _, r in items[:n]])
+            return WriteResult(True)
+
+        store = StateStore(tmp_path / "loop.db")  # a restart before every cycle
+        result = drive(run_cycle("t", Policy(), store.load_state("t"), 0.0, mode=RunMode.ENFORCE), answer)
+        store.save_state("t", result.state)
+        v = verdict(result.decision, "incomplete_observation")
+        return v.outcome, v.reason
+
+    cut, allowed = Outcome.SUPPRESS_DELETES, Outcome.ALLOW
+    assert cycle(38)[0] is allowed  # the first observation is the baseline
+    assert cycle(10)[0] is cut
+    assert cycle(None)[0] is Outcome.ABORT  # a failed list in between keeps the baseline
+    assert cycle(15)[0] is cut, "a second cut list right after a first passed"
+    assert cycle(38)[0] is allowed
+    # Someone really deleted 40% by hand: two cycles wait, the third clears the fall.
+    assert [cycle(22)[0] for _ in range(2)] == [cut, cut]
+    outcome, reason = cycle(22)
+    assert outcome is allowed and "confirm the fall: the baseline is now 22" in reason
+    assert cycle(22)[0] is allowed
+    assert StateStore(tmp_path / "loop.db").load_state("t").count_baseline.count == 22
