@@ -275,3 +275,20 @@ def test_a_reader_that_stops_early_keeps_the_plans_exit_code_and_no_message(tmp_
     err = p.stderr.read().decode() if p.stderr else ""
     assert p.wait(timeout=50) == 2, err
     assert err == ""
+
+
+@pytest.mark.timeout(60)
+def test_a_paused_plan_says_who_paused_it_when_and_why_never_none(tmp_path: Path) -> None:
+    from recon.core.record import LoopState
+    from recon.store.sqlite import StateStore
+
+    (tmp_path / "d.yaml").write_text("resources:\n  - {kind: A, name: www, spec: {ttl: 2}}\n")
+    (tmp_path / "o.yaml").write_text("resources:\n  - {kind: A, name: www, spec: {ttl: 1}}\n")
+    StateStore(tmp_path / "s.db").save_state("plan", LoopState())  # the loop has used this store
+    run = lambda *a: subprocess.run([sys.executable, "-m", "recon", *a], cwd=tmp_path,  # noqa: E731
+                                    capture_output=True, text=True, timeout=50)
+    assert run("pause", "--state", "s.db", "plan", "--reason", "bad rollout", "--by", "alice").returncode == 0
+    p = run("plan", "--desired", "d.yaml", "--observed", "o.yaml", "--state", "s.db")
+    assert p.returncode == 3, p.stderr
+    assert "None" not in p.stdout
+    assert "paused" in p.stdout and "alice" in p.stdout and "bad rollout" in p.stdout and "UTC" in p.stdout

@@ -74,8 +74,14 @@ _OP_STYLE = {"create": "green", "update": "yellow", "delete": "red"}
 
 
 def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: int = 50,
-                   approve_store: str | None = None) -> None:
-    """Print a plan; *approve_store* is the store option (``--config FILE``) the approve command needs."""
+                   approve_store: str | None = None, paused_by: str | None = None) -> None:
+    """Print a plan; *approve_store* is the store option (``--config FILE``) the approve command needs,
+    *paused_by* says who engaged the kill switch, when and why (for a paused cycle)."""
+    if record.paused:
+        out.print(f"[bold]loop[/] {esc(loop)}: [bold yellow]paused[/]: kill switch "
+                  f"{esc(redact(paused_by or 'engaged'))}; nothing was read, planned or written")
+        out.print(f"result: paused (exit {exit_code(decision)}); release it with `recon resume`")
+        return
     plan = decision.plan
     obs = "complete" if record.observation_complete else f"INCOMPLETE ({esc(redact(str(record.observation_reason)))})"
     out.print(f"[bold]loop[/] {esc(loop)}: desired {record.desired_count} from "

@@ -83,7 +83,8 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
             data = {"loop": loop.name, "mode": "observe-only", **decision_dict(result.decision, result.record)}
             click.echo(json.dumps(redact_all(data), indent=1, default=str))
         else:
-            print_decision(loop.name, result.decision, result.record, approve_store=hint)
+            paused_by = loop.store.kill_switch_detail(loop.name) if result.record.paused and loop.store else None
+            print_decision(loop.name, result.decision, result.record, approve_store=hint, paused_by=paused_by)
 
     finish(show, exit_code(result.decision))
 

@@ -174,3 +174,16 @@ class StateStore:
             rows = db.execute("SELECT engaged FROM kill_switch WHERE loop IN (?, '*')", (loop,)).fetchall()
         # Every matching row is decoded: a damaged one is an error even when another says engaged.
         return any([self._decode(f"kill_switch (loop {loop!r} or '*')", decode.engaged, r[0]) for r in rows])
+
+    def kill_switch_detail(self, loop: str) -> str | None:
+        """Who engaged the switch that pauses *loop*, when (epoch seconds) and why, as one line; None
+        when no switch is engaged for it."""
+        with self._tx() as db:
+            rows = db.execute("SELECT loop, engaged, reason, by, at FROM kill_switch WHERE loop IN (?, '*') "
+                              "ORDER BY at", (loop,)).fetchall()
+        for name, on, reason, by, at in rows:
+            if self._decode(f"kill_switch (loop {name!r})", decode.engaged, on):
+                scope = "every loop (*)" if name == "*" else name
+                when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at)) if isinstance(at, (int, float)) else "?"
+                return f"engaged for {scope} by {by or 'unknown'} at {when}: {reason or 'no reason given'}"
+        return None
