@@ -182,6 +182,14 @@ CASES: list[Case] = [
     loop_case("alias-bomb-loop-config", bomb() + loop_config(provider="{type: files, path: tree, exclude: *l8}"),
               ("LOOP.yaml",)),
     scenario_case("alias-bomb-scenario", bomb() + "world: {kinds: *l8}\n", ("s.yaml",)),
+    # 3, 5, 6 after review: bytes multiplied by aliases, -0, YAML 1.1 line breaks, NUL, lone surrogates
+    plan_case("alias-long-string-inventory", 'resources:\n  - {kind: A, name: x, spec: {v: &s "' + "x" * 100_000
+              + '", w: [' + ", ".join(["*s"] * 9000) + "]}}\n", ("d.yaml:2", "characters")),
+    yaml11_case("-0", False),
+    plan_case("yaml11-nel-in-name", DESIRED + "  - {kind: A, name: a\x85b, spec: {}}\n", ("d.yaml:4", "U+0085")),
+    plan_case("yaml-nul-in-name", DESIRED + "  - {kind: A, name: a\x00b, spec: {}}\n", ("d.yaml:4", "U+0000")),
+    plan_case("json-lone-surrogate-name", '{"resources": [\n  {"kind": "A",\n   "name": "\\ud800", "spec": {}}]}\n',
+              ("d.json:3", "surrogate"), name="d.json"),
     # 7. FIFOs
     plan_case("fifo-desired", Fifo(), ("d.yaml",)),
     loop_case("fifo-loop-config", Fifo(), ("LOOP.yaml",)),

@@ -1,5 +1,6 @@
 """JSON text to plain data within the input limits: no duplicate keys, no NaN or infinite numbers,
-nesting at most MAX_DEPTH, and every such error at its line.
+no lone surrogates (``"\\ud800"``: no UTF-8 output can hold one), nesting at most MAX_DEPTH, and every
+such error at its line.
 
 The standard library's C decoder does the parsing; it reports neither positions nor depth for these
 problems, so only when one is found a tokenising second pass (:func:`scan`) finds its line.
@@ -19,6 +20,8 @@ from recon.sources.yamlread import ParseError, Path
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 _NOKEY = object()
+# A \u escape of a surrogate: only then can decoded strings hold a lone one (the text itself is UTF-8).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class _Refused(Exception):
@@ -56,9 +59,18 @@ def parse_json(text: str) -> Any:
     finally:
         if enabled:
             gc.enable()
-    if _too_deep(data):
+    if _too_deep(data) or (_SURROGATE_ESCAPE.search(text) and _lone_surrogate(data)):
         raise _problem(text, "")
     return data
+
+
+def _lone_surrogate(data: Any) -> bool:
+    """Whether a key or string of *data* holds a surrogate that no pair completes."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _too_deep(data: Any) -> bool:
@@ -78,7 +90,7 @@ def _problem(text: str, fallback: str) -> ParseError:
 
 def scan(text: str, paths: Iterable[Path]) -> tuple[ParseError | None, dict[Path, int]]:
     """One pass over the tokens: the first refused content (too deep, a duplicate key, NaN or a
-    non-finite number) as a ParseError, and the lines of *paths* and their prefixes."""
+    non-finite number, a lone surrogate) as a ParseError, and the lines of *paths* and their prefixes."""
     wanted = {p[:n] for p in paths for n in range(len(p) + 1)}
     found: dict[Path, int] = {}
     stack: list[list[Any]] = []  # per open container: [key -> line (None for a list), key or index, on a wanted path]
@@ -99,6 +111,9 @@ def scan(text: str, paths: Iterable[Path]) -> tuple[ParseError | None, dict[Path
             if stack and stack[-1][0] is not None:
                 stack[-1][1] = _NOKEY
             continue
+        if tok.startswith('"') and _SURROGATE_ESCAPE.search(tok) and _lone_surrogate(json.loads(tok)):
+            return ParseError(line, "a lone surrogate (\\uD800-\\uDFFF) in a string; "
+                                    "write the character itself, or its surrogate pair"), found
         top = stack[-1] if stack else None
         if top is not None and top[0] is not None and top[1] is _NOKEY:  # a key
             key = json.loads(tok) if tok.startswith('"') else tok

@@ -13,6 +13,10 @@ MAX_DEPTH = 64
 # so a few kilobytes of nested aliases ("billion laughs") would otherwise expand to gigabytes.
 MAX_ALIAS_NODES = 10_000
 
+# Scalar characters (keys and values) that aliases may add to a file, in total: one long string
+# aliased many times stays within MAX_ALIAS_NODES yet multiplies the bytes every later step handles.
+MAX_ALIAS_CHARS = 4 * 1024 * 1024
+
 # YAML below this size is read by PyYAML's pure-Python parser, whose syntax errors are worded best;
 # larger files by libyaml (when PyYAML has it), several times faster.
 PURE_YAML_MAX_BYTES = 256 * 1024

@@ -3,7 +3,10 @@
 Scalars follow the YAML 1.2 core schema, and a plain scalar that YAML 1.1 tools read differently
 (``0127``, ``12:30``, ``yes``, ``1_000``, dates) or that does not read back as written (``1.10``,
 ``0x1F``) is refused with a message saying to quote it. Mapping keys are always the text as written.
-Nesting is bounded by MAX_DEPTH and alias expansion by MAX_ALIAS_NODES. No node tree is built: the
+Characters YAML 1.1 reads as line breaks but 1.2 does not (NEL, U+2028, U+2029), and those PyYAML
+refuses (NUL, most C0 and C1 controls), are refused anywhere in the text; so are lone surrogates from
+``\\u`` escapes. Nesting is bounded by MAX_DEPTH and alias expansion by MAX_ALIAS_NODES and
+MAX_ALIAS_CHARS. No node tree is built: the
 line of a path is found, only when an error needs it, by a second pass over the events.
 """
 
@@ -19,7 +22,7 @@ from typing import Any
 import yaml
 from yaml import events as ev
 
-from recon.sources.limits import MAX_ALIAS_NODES, MAX_DEPTH, PURE_YAML_MAX_BYTES
+from recon.sources.limits import MAX_ALIAS_CHARS, MAX_ALIAS_NODES, MAX_DEPTH, PURE_YAML_MAX_BYTES
 
 Path = tuple[Any, ...]
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
@@ -35,6 +38,11 @@ _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _CORE_NUMBER = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _NONFINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
 _V11 = yaml.resolver.Resolver()
+# Every character a YAML file may hold as it is: PyYAML's printable set (its reader refuses the rest
+# with a traceback-shaped error) less NEL, LS and PS, which YAML 1.1 folds as line breaks and 1.2 keeps.
+_UNWRITTEN = re.compile("[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_BREAKS_1_1 = {"\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _KINDS = {"int": "an integer", "float": "a number", "bool": "a boolean", "timestamp": "a date",
           "merge": "a merge key", "value": "a value marker", "null": "null"}
 
@@ -53,13 +61,16 @@ def _loader(text: str) -> Any:
 
 
 def _events(text: str) -> Iterator[Any]:
-    loader = _loader(text)
+    try:
+        loader = _loader(text)  # the pure reader checks every character here, libyaml while it reads
+    except yaml.YAMLError as err:
+        raise _syntax(err, text) from None
     try:
         while True:
             try:
                 e = loader.get_event()
             except yaml.YAMLError as err:
-                raise _syntax(err) from None
+                raise _syntax(err, text) from None
             yield e
             if type(e) is ev.StreamEndEvent:
                 return
@@ -67,12 +78,33 @@ def _events(text: str) -> Iterator[Any]:
         loader.dispose()
 
 
-def _syntax(err: yaml.YAMLError) -> ParseError:
+def _syntax(err: yaml.YAMLError, text: str) -> ParseError:
+    if isinstance(err, yaml.reader.ReaderError):  # its position counts bytes for libyaml: find the character
+        return _refused_character(text) or ParseError(None, f"malformed YAML: {err}")
     mark, ctx = getattr(err, "problem_mark", None), getattr(err, "context_mark", None)
     context = getattr(err, "context", None)
     since = f" ({context} at line {ctx.line + 1})" if ctx and context else ""
     return ParseError(mark.line + 1 if mark else None,
                       f"malformed YAML: {getattr(err, 'problem', None) or err}{since}")
+
+
+def _characters(text: str) -> None:
+    """Refuse NEL, LS and PS, at their line: both YAML readers take them for line breaks."""
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:  # a search of the rest costs ~1 s per 50 MB
+        raise _refused_character(text) or ParseError(None, "malformed YAML")
+
+
+def _refused_character(text: str) -> ParseError | None:
+    """The first character no YAML reader keeps exactly as written, at its line (None: there is none)."""
+    bad = _UNWRITTEN.search(text)
+    if bad is None:
+        return None
+    ch, line = bad.group(), text.count("\n", 0, bad.start()) + 1
+    if ch in _BREAKS_1_1:
+        return ParseError(line, f"character U+{ord(ch):04X} is a line break in YAML 1.1 and text in YAML 1.2; "
+                                f"write it as the escape {_BREAKS_1_1[ch]} inside double quotes")
+    escape = f"write it as the escape \\x{ord(ch):02X} inside double quotes, or " if ord(ch) < 0x100 else ""
+    return ParseError(line, f"character U+{ord(ch):04X} is not allowed in YAML; {escape}remove it")
 
 
 def _field(path: Path) -> str:
@@ -93,6 +125,8 @@ def scalar(text: str) -> Any:
         raise ValueError(f"unquoted {text} is {str(_OLD_BOOLS[text]).lower()} in YAML 1.1 and text in YAML 1.2; "
                          f"quote it ('{text}') for text, or write {str(_OLD_BOOLS[text]).lower()}")
     if _INT.fullmatch(text):
+        if text == "-0":  # the only integer of _INT whose value does not read back as written
+            raise ValueError("unquoted -0 reads as the number 0; quote it ('-0') to keep the text, or write 0")
         return int(text)
     if _FLOAT.fullmatch(text):
         value = float(text)
@@ -133,12 +167,12 @@ def _readings(text: str) -> str:
 
 class _Frame:
     """An open mapping or sequence: its value so far, the key awaiting a value, its anchor, and the
-    node count at its start (an anchor's size is what an alias to it adds)."""
+    node and character counts at its start (an anchor's size is what an alias to it adds)."""
 
-    __slots__ = ("value", "key", "anchor", "start")
+    __slots__ = ("value", "key", "anchor", "start", "chars")
 
-    def __init__(self, value: Any, anchor: str | None, start: int) -> None:
-        self.value, self.key, self.anchor, self.start = value, _NOKEY, anchor, start
+    def __init__(self, value: Any, anchor: str | None, start: int, chars: int) -> None:
+        self.value, self.key, self.anchor, self.start, self.chars = value, _NOKEY, anchor, start, chars
 
 
 _NOKEY = object()
@@ -173,6 +207,7 @@ def parse_yaml(text: str) -> Any:
     enabled = gc.isenabled()
     gc.disable()  # the data holds no reference cycles: the cyclic collector would only rescan it, again and again
     try:
+        _characters(text)
         return _build(text)
     finally:
         if enabled:
@@ -183,7 +218,7 @@ def _build(text: str) -> Any:
     stack: list[_Frame] = []
     anchors: dict[str, Any] = {}
     root: Any = None
-    nodes = aliased = documents = 0
+    nodes = aliased = documents = chars = aliased_chars = 0
 
     def fail(e: Any, message: str) -> ParseError:
         return ParseError(e.start_mark.line + 1, _field(_path(stack)) + message)
@@ -198,13 +233,16 @@ def _build(text: str) -> Any:
                 raise fail(e, f"tag {e.tag} on a mapping key; keys are plain text")
             if e.value == "<<" and e.implicit[0]:
                 raise fail(e, "merge keys (<<) are not supported; write the fields out")
+            if e.style == '"' and _SURROGATE.search(e.value):
+                raise fail(e, "a lone surrogate (\\uD800-\\uDFFF) in a key; write the character itself")
             if e.value in top.value:  # parsers keep the last of two keys: a merge slip would drop data
                 first = lines_for(text, [_path(stack) + (e.value,)]).get(_path(stack) + (e.value,))
                 raise ParseError(e.start_mark.line + 1,
                                  f"malformed YAML: duplicate key {e.value!r} (first at line {first or '?'})")
             top.key = e.value
+            chars += len(e.value)
             if e.anchor is not None:
-                anchors[e.anchor] = (e.value, 1)
+                anchors[e.anchor] = (e.value, 1, len(e.value))
             continue
         if t is ev.ScalarEvent:
             nodes += 1
@@ -215,10 +253,13 @@ def _build(text: str) -> Any:
                     raise fail(e, str(err)) from None
             elif e.tag in (None, "!", _STR):
                 value = e.value
+                if e.style == '"' and _SURROGATE.search(value):
+                    raise fail(e, "a lone surrogate (\\uD800-\\uDFFF) in a string; write the character itself")
             else:
                 raise fail(e, f"tag {e.tag} is not supported; quote the value, or drop the tag")
+            chars += len(e.value)
             if e.anchor is not None:
-                anchors[e.anchor] = (value, 1)
+                anchors[e.anchor] = (value, 1, len(e.value))
         elif t is ev.MappingStartEvent or t is ev.SequenceStartEvent:
             if e.tag not in (None, "!", _MAP if t is ev.MappingStartEvent else _SEQ):
                 raise fail(e, f"tag {e.tag} is not supported")
@@ -227,23 +268,27 @@ def _build(text: str) -> Any:
             nodes += 1
             if e.anchor is not None:
                 anchors[e.anchor] = _OPEN
-            stack.append(_Frame({} if t is ev.MappingStartEvent else [], e.anchor, nodes))
+            stack.append(_Frame({} if t is ev.MappingStartEvent else [], e.anchor, nodes, chars))
             continue
         elif t is ev.MappingEndEvent or t is ev.SequenceEndEvent:
             done = stack.pop()
             top, value = (stack[-1] if stack else None), done.value
             if done.anchor is not None:
-                anchors[done.anchor] = (value, nodes - done.start + 1)
+                anchors[done.anchor] = (value, nodes - done.start + 1, chars - done.chars)
         elif t is ev.AliasEvent:
             found = anchors.get(e.anchor)
             if found is None:
                 raise fail(e, f"alias *{e.anchor} names no anchor before it")
             if found is _OPEN:
                 raise fail(e, f"alias *{e.anchor} refers to a node that contains it")
-            value, size = found
+            value, size, length = found
             aliased += size
+            aliased_chars += length
             if aliased > MAX_ALIAS_NODES:
                 raise fail(e, f"aliases expand to more than {MAX_ALIAS_NODES} nodes (the input limit); "
+                              "write the data out, or use fewer aliases")
+            if aliased_chars > MAX_ALIAS_CHARS:
+                raise fail(e, f"aliases expand to more than {MAX_ALIAS_CHARS} characters (the input limit); "
                               "write the data out, or use fewer aliases")
             if type(value) in (dict, list):
                 room = MAX_DEPTH - len(stack)
@@ -251,6 +296,7 @@ def _build(text: str) -> Any:
                     raise fail(e, f"alias *{e.anchor} nests deeper than {MAX_DEPTH} levels (the input limit)")
                 value = copy.deepcopy(value)  # each use is its own data: editing one must not edit another
             nodes += size
+            chars += length
         elif t is ev.DocumentStartEvent:
             documents += 1
             if documents > 1:
