@@ -3,13 +3,12 @@
 Two pure string functions. :func:`credential_in` says which form of credential a setting's text
 holds, so that settings can refuse it; :func:`redact` masks every such form in a message, the
 second line of defence where text leaves the program (error output, event log, audit records).
-This module imports nothing but ``re`` and ``urllib.parse`` and must never log, print or keep what it finds.
+This module imports nothing but ``re`` and must never log, print or keep what it finds.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 
 MASK = "***"
 
@@ -53,6 +52,8 @@ _MASK_ONLY = (
     re.compile(r"(?P<head>\bBearer\s+)(?P<secret>[A-Za-z0-9._~+/-]{8,4096}=*)"),
     _BARE_USERINFO,
 )
+# Percent escapes, decoded here rather than with urllib: the core imports no network modules.
+_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 # A run of text that may be percent-encoded: between whitespace, quotes and angle brackets.
 _TOKEN = re.compile(r"[^\s'\"<>]+")
 
@@ -60,7 +61,7 @@ _TOKEN = re.compile(r"[^\s'\"<>]+")
 def _decoded(text: str) -> str:
     """*text* percent-decoded until it stops changing (a few rounds: a URL can be encoded twice)."""
     for _ in range(3):
-        plain = unquote(text)
+        plain = _ESCAPES.sub(lambda m: bytes.fromhex(m.group(0).replace("%", "")).decode("utf-8", "replace"), text)
         if plain == text:
             break
         text = plain
