@@ -95,17 +95,33 @@ def parse_history_url(url: str) -> URL:
         raise HistoryError("history store: the URL given (--history or RECON_AUDIT_HISTORY) is not a SQLAlchemy "
                            "URL, e.g. sqlite:////path/history.db or postgresql+psycopg://user@host/db") from None
     secret_query = [k for k in u.query if any(w in k.lower() for w in SECRET_WORDS)]
-    if u.password is None and not secret_query and credential_in(url):
+    # The decoded parts too: libpq sees them decoded, so %3D is an '=' and %20 a space to it.
+    parts = [url, u.username or "", u.database or "", *(v for vs in u.query.values()
+                                                        for v in ((vs,) if isinstance(vs, str) else vs))]
+    what = next((w for w in map(credential_in, parts) if w), None)
+    if u.password is None and not secret_query and what:
         raise HistoryError("history store: the URL given (--history or RECON_AUDIT_HISTORY) holds "
-                           f"{credential_in(url)}; give it to the driver through its environment or files "
+                           f"{what}; give it to the driver through its environment or files "
                            "(PGPASSWORD, ~/.pgpass) instead")
     if u.password is not None or secret_query:
         # Neither the password nor the query is shown: render without them.
-        shown = u.set(password=None, query={}).render_as_string(hide_password=True)
+        shown = redact(u.set(password=None, query={}).render_as_string(hide_password=True))
         where = "a password" if u.password is not None else f"a secret in its query ({', '.join(secret_query)})"
         raise HistoryError(f"history store {shown}: the URL carries {where}; give it to the driver through "
                            "its environment or files (PGPASSWORD, ~/.pgpass) instead")
+    if u.get_backend_name() != "sqlite":  # a SQLite database is a file path, which may hold spaces
+        names = [u.database or "", *(v for k, v in u.query.items() if k.lower() == "dbname" and isinstance(v, str))]
+        if any(_expands(n) for n in names):
+            # Not shown: the rest of such a name is settings libpq would apply, and may hold anything.
+            raise HistoryError("history store: the URL given (--history or RECON_AUDIT_HISTORY) names a database "
+                               "with '=', whitespace or a URI prefix, which libpq reads as a connection string; "
+                               "name the database only")
     return u
+
+
+def _expands(dbname: str) -> bool:
+    """Whether libpq would read *dbname* as a connection string rather than a database name."""
+    return "=" in dbname or any(c.isspace() for c in dbname) or dbname.startswith(("postgresql://", "postgres://"))
 
 
 class HistoryStore:

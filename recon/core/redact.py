@@ -12,14 +12,18 @@ import re
 
 MASK = "***"
 
-# scheme://user:PASSWORD@host, also with one slash: a URL that went through a path join loses one.
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*:/{1,3}[^\s/:@'\"<>]*:)(?P<secret>[^\s/@'\"<>]*)@")
-# libpq key=value and URL query forms: password=..., sslpassword=..., passfile=..., secret=..., token=...
+# scheme://user:PASSWORD@host, also with one slash (a URL that went through a path join loses one) and
+# with a slash inside the password; a digits-only part before a slash is a port, not a password.
+# Bounded repetition: an unbounded class that may contain ':' and '/' would make a search quadratic.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*:/{1,3}[^\s/:@'\"<>]{0,128}:)"
+                           r"(?P<secret>(?!\d+/)[^\s@'\"<>]{0,128})@")
+# libpq key=value and URL query forms: password=..., sslpassword=..., passfile=..., secret=..., token=...,
+# environment forms (PGPASSWORD=, AWS_SECRET_ACCESS_KEY=) and signed-URL parts (X-Amz-Signature=, sig=).
 _KEY_WORDS = (r"password|passwd|pwd|passfile|sslpassword|secret|secret_?access_?key|access_?key_?id"
-              r"|session_?token|token|api_?key")
-_KEY_VALUE = re.compile(
-    r"(?P<head>(?<![A-Za-z0-9])(?:aws_)?(?:" + _KEY_WORDS + r")\s*=\s*)"
-    r"(?P<secret>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^\s'\"&;,\\<>]+)", re.IGNORECASE)
+              r"|session_?token|security_?token|token|api_?key|signature|sig|credential")
+_KEY = r"(?<![A-Za-z0-9])(?:PG)?(?:aws_)?(?:" + _KEY_WORDS + r")"
+_VALUE = r"(?P<secret>'(?:[^'\\]|\\.){0,4096}'|\"(?:[^\"\\]|\\.){0,4096}\"|['\"]?[^\s'\"&;,\\<>]+)"
+_KEY_VALUE = re.compile(r"(?P<head>" + _KEY + r"\s*=\s*)" + _VALUE, re.IGNORECASE)
 # AWS access key ids (AKIA long-term, ASIA temporary): the id alone is a half of a credential.
 _AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")
 # TSIG secrets inline: dig's -y form hmac-sha256:name:BASE64, and BIND's key clause secret "BASE64".
@@ -34,25 +38,67 @@ _FORMS = (
     ("an inline TSIG secret (secret \"...\")", _TSIG_CLAUSE),
 )
 
+# user:password@host without a scheme (a libpq or ssh target); not inside a path or a URL.
+_BARE_USERINFO = re.compile(r"(?P<head>(?<![\w.:/@%+-])[A-Za-z0-9._~-]{1,64}:)(?P<secret>[^\s@/:'\"<>]{1,256})@"
+                            r"(?=[A-Za-z0-9\[])")
+
+# Masked in messages but not refused in settings: in a setting's text these shapes can be ordinary
+# (mailto:a@b, a description saying "token: ..."); in a message a false mask only costs a word.
+_MASK_ONLY = (
+    # YAML, JSON and header forms: password: x, "password": "x"
+    re.compile(r"(?P<head>" + _KEY + r"['\"]?\s*:\s*)" + _VALUE, re.IGNORECASE),
+    # Authorization: Bearer x / Basic x / AWS4-HMAC-SHA256 Credential=..., to the end of the line
+    re.compile(r"(?P<head>\bAuthorization['\"]?\s*[:=]\s*)(?P<secret>[^\r\n'\"<>]{1,4096})", re.IGNORECASE),
+    re.compile(r"(?P<head>\bBearer\s+)(?P<secret>[A-Za-z0-9._~+/-]{8,4096}=*)"),
+    _BARE_USERINFO,
+)
+# Percent escapes, decoded here rather than with urllib: the core imports no network modules.
+_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+# A run of text that may be percent-encoded: between whitespace, quotes and angle brackets.
+_TOKEN = re.compile(r"[^\s'\"<>]+")
+
+
+def _decoded(text: str) -> str:
+    """*text* percent-decoded until it stops changing (a few rounds: a URL can be encoded twice)."""
+    for _ in range(3):
+        plain = _ESCAPES.sub(lambda m: bytes.fromhex(m.group(0).replace("%", "")).decode("utf-8", "replace"), text)
+        if plain == text:
+            break
+        text = plain
+    return text
+
 
 def credential_in(text: str) -> str | None:
-    """Which form of credential *text* holds (a short description, never the credential), or None."""
+    """Which form of credential *text* holds, as written or percent-decoded (a short description,
+    never the credential), or None."""
+    plain = _decoded(text) if "%" in text else text
     for what, rx in _FORMS:
-        if rx.search(text):
+        if rx.search(text) or (plain is not text and rx.search(plain)):
             return what
     return None
 
 
 def _mask(m: re.Match[str]) -> str:
     head = m.groupdict().get("head")
-    return (head + MASK + ("@" if m.re is _URL_PASSWORD else "")) if head is not None else MASK
+    return (head + MASK + ("@" if m.re in (_URL_PASSWORD, _BARE_USERINFO) else "")) if head is not None else MASK
+
+
+def _mask_encoded(m: re.Match[str]) -> str:
+    tok = m.group(0)
+    if "%" not in tok:
+        return tok
+    plain = _decoded(tok)
+    # The decoded form cannot be masked in place (positions differ), so the whole run goes.
+    return MASK if plain != tok and any(rx.search(plain) for rx in (*(r for _, r in _FORMS), *_MASK_ONLY)) else tok
 
 
 def redact(text: str) -> str:
-    """*text* with every credential form of :func:`credential_in` replaced by ``***``."""
-    for _, rx in _FORMS:
+    """*text* with every credential form of :func:`credential_in` (and the looser message forms:
+    ``password: x``, ``Authorization: ...``, ``user:pw@host``) replaced by ``***``; a percent-encoded
+    run that decodes to a credential is replaced whole."""
+    for rx in (*(r for _, r in _FORMS), *_MASK_ONLY):
         text = rx.sub(_mask, text)
-    return text
+    return _TOKEN.sub(_mask_encoded, text) if "%" in text else text
 
 
 def redact_all(value: object) -> object:
