@@ -52,6 +52,9 @@ _MASK_ONLY = (
     re.compile(r"(?P<head>\bBearer\s+)(?P<secret>[A-Za-z0-9._~+/-]{8,4096}=*)"),
     _BARE_USERINFO,
 )
+# Every form above needs one of these: a string without any cannot hold a credential. Checked first,
+# because redact_all walks every string of a plan (names, values) and most hold none of them.
+_MAYBE = re.compile(r"[=:@%\"]|AKIA|ASIA|Bearer")
 # Percent escapes, decoded here rather than with urllib: the core imports no network modules.
 _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 # A run of text that may be percent-encoded: between whitespace, quotes and angle brackets.
@@ -96,6 +99,8 @@ def redact(text: str) -> str:
     """*text* with every credential form of :func:`credential_in` (and the looser message forms:
     ``password: x``, ``Authorization: ...``, ``user:pw@host``) replaced by ``***``; a percent-encoded
     run that decodes to a credential is replaced whole."""
+    if not _MAYBE.search(text):
+        return text
     for rx in (*(r for _, r in _FORMS), *_MASK_ONLY):
         text = rx.sub(_mask, text)
     return _TOKEN.sub(_mask_encoded, text) if "%" in text else text
