@@ -171,3 +171,11 @@ class StateStore:
             rows = db.execute("SELECT engaged FROM kill_switch WHERE loop IN (?, '*')", (loop,)).fetchall()
         # Every matching row is decoded: a damaged one is an error even when another says engaged.
         return any([self._decode(f"kill_switch (loop {loop!r} or '*')", decode.engaged, r[0]) for r in rows])
+
+    def known_loops(self) -> list[str]:
+        """Names of the loops this store has seen: a saved state, a kill switch or an approval request
+        (never `*`), so that a command naming a loop can refuse a misspelt one."""
+        with self._tx() as db:
+            rows = db.execute("SELECT loop FROM loop_state UNION SELECT loop FROM kill_switch "
+                              "UNION SELECT loop FROM approval_requests").fetchall()
+        return sorted(r[0] for r in rows if isinstance(r[0], str) and r[0] != "*")

@@ -1,0 +1,99 @@
+"""Hostile review of issue 9's fixes: a misspelt kill-switch name, a watch whose last cycles failed,
+bad file modes and undecodable file names, each run through the command line as a user does."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+RECON = [sys.executable, "-m", "recon"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def recon(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([*RECON, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=60)
+
+
+def one_line_error(r: subprocess.CompletedProcess[str], *words: str) -> str:
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    for w in words:
+        assert w in lines[0], r.stderr
+    return lines[0]
+
+
+def snapshot_loop(folder: Path, name: str = "w1") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    inv = yaml.safe_dump({"resources": [{"kind": "A", "name": "a", "spec": {"ttl": 1}}]})
+    (folder / "d.yaml").write_text(inv)
+    (folder / "o.yaml").write_text(inv)
+    cfg = folder / "LOOP.yaml"
+    cfg.write_text(f"name: {name}\nprovider: {{type: snapshot, path: o.yaml}}\ndesired: {{path: d.yaml}}\n")
+    return cfg
+
+
+def switches(store: Path) -> dict[str, int]:
+    return dict(sqlite3.connect(store).execute("SELECT loop, engaged FROM kill_switch").fetchall())
+
+
+# 1. the kill switch by name --------------------------------------------------------------------
+@pytest.mark.timeout(120)
+def test_pause_and_resume_refuse_a_name_the_store_has_never_seen(tmp_path: Path) -> None:
+    cfg = snapshot_loop(tmp_path)
+    assert recon("watch", cfg, "--max-cycles", "1", "--interval", "0.01", cwd=tmp_path).returncode == 0
+    store = tmp_path / ".recon" / "w1.db"
+    for cmd in ("pause", "resume"):
+        r = recon(cmd, "--state", store, "W1", cwd=tmp_path)
+        line = one_line_error(r, "no loop named 'W1'", str(store), "known: w1")
+        assert "pass its loop config" in line
+    assert switches(store) == {}
+    # The right name works, and so does `*`.
+    assert recon("pause", "--state", store, "w1", cwd=tmp_path).returncode == 0
+    assert switches(store) == {"w1": 1}
+    assert recon("resume", "--state", store, "w1", cwd=tmp_path).returncode == 0
+    assert recon("pause", "--state", store, "*", cwd=tmp_path).returncode == 0
+    assert switches(store) == {"w1": 0, "*": 1}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", ["w1 ", "w1[/]", "w1\nw2", "../w1", ""])
+def test_pause_and_resume_refuse_a_name_that_is_not_an_identifier(tmp_path: Path, name: str) -> None:
+    cfg = snapshot_loop(tmp_path)
+    assert recon("watch", cfg, "--max-cycles", "1", "--interval", "0.01", cwd=tmp_path).returncode == 0
+    store = tmp_path / ".recon" / "w1.db"
+    for cmd in ("pause", "resume"):
+        r = recon(cmd, "--state", store, name, cwd=tmp_path)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        assert "is not an identifier" in r.stderr
+    assert switches(store) == {}
+
+
+@pytest.mark.timeout(60)
+def test_a_name_on_a_store_that_does_not_exist_creates_nothing(tmp_path: Path) -> None:
+    one_line_error(recon("pause", "--state", tmp_path / "new.db", "w1", cwd=tmp_path), "new.db")
+    assert not (tmp_path / "new.db").exists()
+
+
+@pytest.mark.timeout(60)
+def test_pausing_through_the_loop_config_works_before_the_first_cycle(tmp_path: Path) -> None:
+    cfg = snapshot_loop(tmp_path)
+    assert recon("pause", cfg, cwd=tmp_path).returncode == 0
+    assert switches(tmp_path / ".recon" / "w1.db") == {"w1": 1}
+
+
+@pytest.mark.timeout(120)
+def test_approvals_refuse_a_loop_filter_the_store_has_never_seen(tmp_path: Path) -> None:
+    cfg = snapshot_loop(tmp_path)
+    assert recon("watch", cfg, "--max-cycles", "1", "--interval", "0.01", cwd=tmp_path).returncode == 0
+    one_line_error(recon("approvals", "--config", cfg, "--loop", "W1", cwd=tmp_path), "no loop named 'W1'", "known: w1")
+    r = recon("approvals", "--config", cfg, "--loop", "w1", cwd=tmp_path)
+    assert r.returncode == 0 and "no approval requests" in r.stdout, r.stderr
