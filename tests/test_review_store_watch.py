@@ -97,3 +97,39 @@ def test_approvals_refuse_a_loop_filter_the_store_has_never_seen(tmp_path: Path)
     one_line_error(recon("approvals", "--config", cfg, "--loop", "W1", cwd=tmp_path), "no loop named 'W1'", "known: w1")
     r = recon("approvals", "--config", cfg, "--loop", "w1", cwd=tmp_path)
     assert r.returncode == 0 and "no approval requests" in r.stdout, r.stderr
+
+
+# 2. watch's exit code ----------------------------------------------------------------------------
+def watch_breaking_after_cycle_1(tmp_path: Path, broken: str, cycles: int = 3) -> tuple[int, str, str]:
+    """Run a bounded watch and, once its first cycle printed, replace *broken* (o.yaml or d.yaml) with
+    a file that does not parse, so that every later cycle fails."""
+    cfg = snapshot_loop(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "COLUMNS": "300"}
+    p = subprocess.Popen([*RECON, "watch", str(cfg), "--max-cycles", str(cycles), "--interval", "1"], cwd=tmp_path,
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout is not None
+    seen = []
+    for line in p.stdout:
+        seen.append(line)
+        if line.startswith("cycle 1:"):
+            (tmp_path / broken).write_text("resources: [\n")
+            break
+    rest, err = p.communicate(timeout=60)
+    return p.returncode, "".join(seen) + rest, err
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("broken", ["o.yaml", "d.yaml"])
+def test_a_watch_whose_last_cycles_failed_exits_1(tmp_path: Path, broken: str) -> None:
+    code, out, err = watch_breaking_after_cycle_1(tmp_path, broken)
+    assert "cycle 1: desired 1 observed 1" in out, out
+    assert code == 1, (out, err)
+    line = one_line_error(subprocess.CompletedProcess([], code, out, err), "last cycle failed", "2 of 3 cycles failed")
+    assert broken in line
+
+
+@pytest.mark.timeout(60)
+def test_a_watch_whose_last_cycle_was_fine_exits_0(tmp_path: Path) -> None:
+    cfg = snapshot_loop(tmp_path)
+    r = recon("watch", cfg, "--max-cycles", "2", "--interval", "0.01", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
