@@ -3,6 +3,8 @@ bad file modes and undecodable file names, each run through the command line as 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -133,3 +135,55 @@ def test_a_watch_whose_last_cycle_was_fine_exits_0(tmp_path: Path) -> None:
     cfg = snapshot_loop(tmp_path)
     r = recon("watch", cfg, "--max-cycles", "2", "--interval", "0.01", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+
+
+# 3. the files provider ---------------------------------------------------------------------------
+def files_loop(folder: Path, mode: object) -> Path:
+    (folder / "etc").mkdir(parents=True)
+    f = folder / "etc" / "a.conf"
+    f.write_text("hi\n")
+    f.chmod(0o644)
+    spec = {"mode": mode, "sha256": hashlib.sha256(b"hi\n").hexdigest()}
+    # JSON is YAML, and quotes every string (PyYAML would leave "0999" unquoted).
+    (folder / "d.yaml").write_text(json.dumps({"resources": [{"kind": "file", "name": "a.conf", "spec": spec}]},
+                                              ensure_ascii=False))
+    cfg = folder / "LOOP.yaml"
+    cfg.write_text("name: f1\nprovider: {type: files, path: etc}\ndesired: {path: d.yaml}\n")
+    return cfg
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("mode", ["0999", "²", "٦٤٤", "64", "+644", 0o17777, -1])
+def test_a_desired_mode_that_is_not_octal_is_one_error_naming_the_file(tmp_path: Path, mode: object) -> None:
+    cfg = files_loop(tmp_path, mode)
+    one_line_error(recon("plan", cfg, cwd=tmp_path), "file 'a.conf'", "is not a file mode")
+    r = recon("watch", cfg, "--max-cycles", "1", "--interval", "0.01", cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "is not a file mode" in r.stdout + r.stderr
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["0644", "644", 0o644])
+def test_an_octal_desired_mode_still_matches(tmp_path: Path, mode: object) -> None:
+    r = recon("plan", files_loop(tmp_path, mode), cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.timeout(120)
+def test_a_file_name_that_is_not_utf8_makes_the_observation_incomplete(tmp_path: Path) -> None:
+    cfg = files_loop(tmp_path, "0644")
+    (tmp_path / "d.yaml").write_text("resources: [{kind: file, name: other, spec: {mode: '0644', sha256: x}}]\n")
+    with open(os.path.join(os.fsencode(tmp_path / "etc"), b"b\xffd"), "wb") as f:
+        f.write(b"x")
+    r = recon("plan", cfg, "--json", cwd=tmp_path)
+    assert "Traceback" not in r.stderr, r.stderr
+    plan = json.loads(r.stdout)
+    assert not plan["observation"]["complete"]
+    assert "b\\xffd: the file name is not valid UTF-8" in plan["observation"]["reason"]
+    assert plan["pending"]["delete"] == 0  # a.conf would go, but is not deleted
+    assert not [c for c in plan["batch"] if c["op"] == "delete"]
+    guard = next(g for g in plan["guards"] if g["name"] == "incomplete_observation")
+    assert guard["outcome"] == "suppress_deletes", guard
+    s = recon("snapshot", cfg, "--out", tmp_path / "snap.yaml", cwd=tmp_path)
+    one_line_error(s, "b\\xffd", "not valid UTF-8")
+    assert not (tmp_path / "snap.yaml").exists()
