@@ -128,10 +128,13 @@ def test_approval_flow_through_the_store(tmp_path: Path) -> None:
 def test_kill_switch_from_the_command_line(tmp_path: Path) -> None:
     d = inv(tmp_path / "d.yaml", rs(2))
     st = tmp_path / "state.db"
-    assert recon("pause", "plan", "--state", st, "--reason", "incident 42").returncode == 0
+    # A one-shot plan keeps no loop state, so the store never knows the name "plan" and refuses it
+    # (a misspelt name must not look paused); `*` pauses every loop of the store.
+    assert recon("pause", "plan", "--state", st).returncode == 1
+    assert recon("pause", "*", "--state", st, "--reason", "incident 42").returncode == 0
     r = recon("plan", "--desired", d, "--observed", d, "--state", st, "--json")
     assert r.returncode == 3 and json.loads(r.stdout)["guards"][0]["outcome"] == "pause"
-    assert recon("resume", "plan", "--state", st).returncode == 0
+    assert recon("resume", "*", "--state", st).returncode == 0
     assert recon("plan", "--desired", d, "--observed", d, "--state", st).returncode == 0
 
 

@@ -152,7 +152,9 @@ def test_simulate_prints_and_plots_a_hostile_scenario_name(tmp_path: Path) -> No
 
 def test_approve_and_pause_show_hostile_ids_and_names_as_text(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
-    p = recon("pause", "[/]lp[bold red]", "--state", state, cwd=tmp_path)
+    p = recon("pause", "[/]lp[bold red]", "--state", state, cwd=tmp_path)  # refused: not a loop identifier
+    assert p.code == 1
+    assert recon("pause", "*", "--state", state, cwd=tmp_path).code == 0  # the store approve reads
     assert_plain(p.stdout + p.stderr)
     assert "[/]lp[bold red]" in p.stdout + p.stderr
     a = recon("approve", "[/]req\x1b[31m", "--state", state, cwd=tmp_path)

@@ -12,7 +12,7 @@ import click
 from rich.table import Table
 
 from recon.cli.console import esc, fail, print_table, say
-from recon.cli.store import config_option, current_user, resolve_store, state_option
+from recon.cli.store import config_option, current_user, known_loop, resolve_store, state_option
 from recon.core.errors import ReconError
 from recon.core.policy import APPROVAL_TTL
 
@@ -26,6 +26,8 @@ def approvals(config: Path | None, state: Path | None, loop_name: str | None, as
     """List approval requests and their status."""
     store, _ = resolve_store(state, config)
     try:
+        if loop_name is not None:  # a misspelt name would list "no approval requests" and look like all clear
+            known_loop(store, loop_name)
         reqs = store.requests(loop_name)
     except ReconError as e:
         fail(str(e))

@@ -54,8 +54,31 @@ def resolve_store(state: Path | None, config: Path | None, must_exist: bool = Tr
         fail(str(e))
 
 
+def loop_identifier(name: str) -> str:
+    """*name* if it is a loop identifier (``recon.config.check_loop_name``), else exit 1 saying why."""
+    from recon.config import check_loop_name
+
+    try:
+        return check_loop_name(name)
+    except ValueError as e:
+        fail(str(e))
+
+
+def known_loop(store: Any, name: str, hint: str = "") -> str:
+    """*name* if it is a loop identifier this store has seen; otherwise exit 1 listing the loops it knows.
+
+    Acting on a misspelt loop would look like success and change nothing (a pause that pauses nothing).
+    """
+    loop_identifier(name)
+    known = store.known_loops()
+    if name not in known:
+        fail(f"no loop named {name!r} has used {store.path}; known: {', '.join(known) or 'none'}{hint}")
+    return name
+
+
 def switch_target(target: str, state: Path | None) -> tuple[Any, str]:
-    """TARGET is a loop config file (its own store and name) or a loop name (with --state)."""
+    """TARGET is a loop config file (its own store and name, always accepted: a loop may be paused
+    before its first cycle), `*`, or the name of a loop the store given with --state has seen."""
     p = Path(target)
     if p.suffix in (".yaml", ".yml") or p.is_file():
         if not p.is_file():
@@ -63,8 +86,12 @@ def switch_target(target: str, state: Path | None) -> tuple[Any, str]:
         store, name = resolve_store(state, p, must_exist=False)
         assert name is not None
         return store, name
-    store, _ = resolve_store(state, None, must_exist=False)
-    return store, target
+    if target == "*":
+        store, _ = resolve_store(state, None, must_exist=False)
+        return store, target
+    loop_identifier(target)  # before the store is opened: the name is the input at fault
+    store, _ = resolve_store(state, None)
+    return store, known_loop(store, target, ". To pause a loop before its first cycle, pass its loop config")
 
 
 def current_user() -> str:

@@ -94,13 +94,20 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
         say(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
     no_desired: list[str] = []  # errors of the cycles that observed but could not load the desired state
     fatal: list[ReconError] = []
+    failures: list[str | None] = []  # per counted cycle: why it failed, or None
 
     def show(r: CycleRecord) -> None:
         if r.paused:
+            failures.append(None)
             say(cycle_line(r))
             return
-        if r.observed_count is not None and r.desired_count is None:
+        if r.observed_count is None:
+            failures.append(r.errors[0] if r.errors else "observation failed")
+        elif r.desired_count is None:
             no_desired.append(r.errors[0] if r.errors else "desired state not loaded")
+            failures.append(no_desired[-1])
+        else:
+            failures.append(None)
         out.print(cycle_line(r))
 
     def show_error(e: Exception) -> None:
@@ -111,6 +118,7 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
             fatal.append(e)
             driver.stop()
             return
+        failures.append(str(e))
         out.print(f"cycle {driver.cycles}: [red]{esc(redact(str(e)))}[/]; nothing done this cycle")
 
     schedule = Schedule(interval or cfg.interval, cfg.jitter if jitter is None else jitter)
@@ -129,6 +137,11 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
         what = ("failed to load the desired state" if not driver.failed else
                 f"failed: {len(no_desired)} could not load the desired state, {driver.failed} failed to observe")
         fail(f"loop {cfg.name}: every one of {driver.cycles} cycles {what}; last: {no_desired[-1]}")
+    if max_cycles is not None and driver.cycles == max_cycles and failures and failures[-1] is not None:
+        # A bounded watch (a CI check, a cron job) whose last cycle failed must not report success.
+        failed = sum(f is not None for f in failures)
+        fail(f"loop {cfg.name}: the last cycle failed ({failed} of {driver.cycles} cycles failed); "
+             f"last: {redact(failures[-1])}")
 
 
 COMMANDS = [snapshot, watch]

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from recon.core.model import Key, Resource
+from recon.core.errors import ReconError
 from recon.core.normalize import DEFAULT, Normalizer
 
 _MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
@@ -102,7 +103,10 @@ def diff(desired: Mapping[Key, Resource], observed: Mapping[Key, Resource],
         elif d is o or (d.owner == o.owner and d._raw == o._raw):
             same(k)
         else:
-            ds, os_ = normalize(d.kind, d.spec), normalize(o.kind, o.spec)
+            try:
+                ds, os_ = normalize(d.kind, d.spec), normalize(o.kind, o.spec)
+            except ReconError as e:  # a provider refusing a spec value it cannot compare: name the resource
+                raise ReconError(f"{d.kind} {d.name!r}: {e}") from e
             if ds == os_ and d.owner == o.owner:
                 unchanged.append(k)
                 continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import re
 import stat
 import time
 from collections.abc import Mapping
@@ -112,6 +113,11 @@ class FilesObserver:
                 rel = os.path.relpath(path, self.root).replace(os.sep, "/")
                 if not self._wanted(rel):
                     continue
+                if not _is_utf8(rel):
+                    # Such a name cannot be shown, written to an inventory or matched by a desired one:
+                    # the observation is incomplete (no deletes) rather than quietly missing a file.
+                    problems.append(f"{_shown(rel)}: the file name is not valid UTF-8")
+                    continue
                 try:
                     out.append(self._entry(path, rel))
                 except OSError as e:
@@ -123,10 +129,34 @@ class FilesObserver:
         return Observation.of(out, complete=not problems, reason=reason, source=self.name, observed_at=time.time())
 
 
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.walk hands undecodable bytes over as lone surrogates
+        return False
+    return True
+
+
+def _shown(name: str) -> str:
+    """An undecodable name as text, each bad byte written ``\\xff``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+_OCTAL_MODE = re.compile(r"[0-7]{3,4}")
+
+
+class BadMode(ProviderError):
+    """A file mode that is not 3 or 4 ASCII octal digits (or an integer from 0 to 0o7777)."""
+
+
 def _mode_text(mode: Any) -> Any:
-    """Accept ``0o644``, ``420`` or ``"644"`` in a desired spec and compare as ``"0644"``."""
-    if isinstance(mode, int) and not isinstance(mode, bool):
+    """Accept ``0o644``, ``420`` or ``"644"`` in a desired spec and compare as ``"0644"``; anything else
+    that claims to be a mode (``"0999"``, ``"٦٤٤"``) is refused rather than guessed."""
+    if mode is None:
+        return mode
+    if isinstance(mode, int) and not isinstance(mode, bool) and 0 <= mode <= 0o7777:
         return f"{mode:04o}"
-    if isinstance(mode, str) and mode.isdigit():
+    # Not str.isdigit(): it and int() accept other scripts' digits, so "٦٤٤" would read as 0644.
+    if isinstance(mode, str) and mode.isascii() and _OCTAL_MODE.fullmatch(mode):
         return f"{int(mode, 8):04o}"
-    return mode
+    raise BadMode(f"mode {mode!r} is not a file mode: 3 or 4 octal digits 0-7, e.g. \"0644\"")

@@ -187,3 +187,11 @@ class StateStore:
                 when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at)) if isinstance(at, (int, float)) else "?"
                 return f"engaged for {scope} by {by or 'unknown'} at {when}: {reason or 'no reason given'}"
         return None
+
+    def known_loops(self) -> list[str]:
+        """Names of the loops this store has seen: a saved state, a kill switch or an approval request
+        (never `*`), so that a command naming a loop can refuse a misspelt one."""
+        with self._tx() as db:
+            rows = db.execute("SELECT loop FROM loop_state UNION SELECT loop FROM kill_switch "
+                              "UNION SELECT loop FROM approval_requests").fetchall()
+        return sorted(r[0] for r in rows if isinstance(r[0], str) and r[0] != "*")
