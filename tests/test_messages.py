@@ -4,6 +4,7 @@ agree with their nouns, and `recon approvals` shows the keys and the commands th
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,79 @@ def test_a_bad_inventory_says_what_is_wrong_and_the_valid_names(tmp_path: Path, 
     (tmp_path / name).write_text(inventory)
     (tmp_path / "o.yaml").write_text("resources: []\n")
     assert message in error_of("plan", "--desired", tmp_path / name, "--observed", tmp_path / "o.yaml")
+
+
+def inventory(path: Path, names: list[str], ttl: int = 300) -> Path:
+    path.write_text(json.dumps({"resources": [{"kind": "A", "name": n, "spec": {"ttl": ttl}} for n in names]}))
+    return path
+
+
+def test_a_count_of_one_takes_the_singular(tmp_path: Path) -> None:
+    d, o = inventory(tmp_path / "d.json", ["x"]), inventory(tmp_path / "o.json", ["x", "y"], ttl=60)
+    code, output = run("plan", "--desired", d, "--observed", o, "--max-deletes", "0", "--owner-id", "me",
+                       "--protect", "TXT/*", "--json")
+    reasons = {g["name"]: g["reason"] for g in json.loads(output)["guards"]}
+    assert reasons["desired_error"].startswith("loaded 1 resource from")
+    assert reasons["empty_desired"] == "desired has 1 resource"
+    assert reasons["ownership"].startswith("2 resources without owner marker")
+    assert reasons["protected"] == "1 selector, none matched"
+    code, output = run("plan", "--desired", d, "--observed", o, "--max-deletes", "0", "--protect", "A/y", "--json")
+    reasons = {g["name"]: g["reason"] for g in json.loads(output)["guards"]}
+    assert reasons["protected"] == "1 change to protected resources"
+    assert reasons["max_changes"] == "1 change within cap 100"
+    code, output = run("plan", "--desired", d, "--observed", o, "--max-deletes", "0", "--state", tmp_path / "s.db")
+    assert code == 3 and "1 delete > cap 0" in output and "(1 delete, max_deletes)" in output
+    code, output = run("plan", "--desired", d, "--observed", inventory(tmp_path / "one.json", ["x"], ttl=60))
+    assert code == 2 and "result: 1 change would be applied now, 0 deferred" in output
+
+
+def test_a_count_of_one_takes_the_singular_in_simulations(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text("duration: 30\nworld: {resources: 5}\nloop: {period: 60}\n")
+    code, output = run("simulate", tmp_path / "s.yaml", "--out", tmp_path / "out", "--no-plots")
+    assert code == 0, output
+    assert "1 cycle over" in output and "1 cycles" not in output
+
+
+def held_request(tmp_path: Path, names: list[str]) -> Path:
+    """A state store holding one pending request to delete *names* (max_deletes 0)."""
+    state = tmp_path / "my state.db"  # a space: the printed commands must quote it
+    code, output = run("plan", "--desired", inventory(tmp_path / "d.json", ["keep"]), "--observed",
+                       inventory(tmp_path / "o.json", ["keep", *names]), "--max-deletes", "0", "--state", state)
+    assert code == 3 and "approval needed" in output, output
+    return state
+
+
+def test_approvals_shows_the_keys_and_the_commands_that_answer(tmp_path: Path) -> None:
+    names = ["[red]evil", *(f"r{i}" for i in range(7))]
+    state = held_request(tmp_path, names)
+    code, output = run("approvals", "--state", state)
+    assert code == 0, output
+    rid = next(line.split()[1] for line in output.splitlines() if line.startswith("request "))
+    assert f"request {rid} (max_deletes): 8 deletes, approved or denied as one set: " in output
+    assert "A/[red]evil, A/r0, A/r1, A/r2, A/r3 and 3 more (--json lists all)" in output  # markup shown as text
+    quoted = f"'{state}'"
+    approve = f"recon approve {rid} --state {quoted}"
+    assert f"  approve: {approve}\n" in output and f"  deny:    recon deny {rid} --state {quoted}\n" in output
+    code, said = run(*shlex.split(approve)[1:])  # the printed command works as printed
+    assert code == 0 and f"approved {rid}" in said
+    code, output = run("approvals", "--state", state)
+    assert "approve:" not in output and "approved" in output  # answered: no commands any more
+
+
+def test_approvals_commands_name_the_loop_config_when_given_one(tmp_path: Path) -> None:
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "a").write_text("a")
+    (tmp_path / "d.yaml").write_text("resources: []\n")
+    config = tmp_path / "lab loop.yaml"
+    config.write_text("name: lab\nprovider: {type: files, path: tree}\ndesired: {path: d.yaml}\n"
+                      "guards: {max_deletes: {max: 0}, empty_desired: false}\n")
+    assert run("plan", config)[0] == 3
+    code, output = run("approvals", "--config", config)
+    assert "1 delete, approved or denied as one set: file/a" in output
+    assert "  deny:    recon deny " in output and f" --config '{config}'\n" in output
+
+
+def test_the_readme_command_line_names_deny() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    commands = readme.split("## Command line", 1)[1].split("```", 2)[1]
+    assert "\nrecon deny ID --config LOOP.yaml" in commands and "\nrecon approve ID --config LOOP.yaml" in commands

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Resource, freeze
+from recon.core.text import plural
 from recon.sources.digest import FilesDigest, digest_files
 from recon.sources.document import (describe_validation_error, line_for, parse_document, read_yaml_file,
                                     source_lines)
@@ -109,7 +110,7 @@ def _validate(data: Any, text: str, name: str) -> list[Resource]:
         # The frozen copy replaces the parsed entry: dropping it now nearly halves a large file's peak memory.
         items[i] = None
     if declared is not None and declared != len(out):
-        raise InventoryError(f"{name}: declares count: {declared} but holds {len(out)} resources "
+        raise InventoryError(f"{name}: declares count: {declared} but holds {plural(len(out), 'resource')} "
                              "(cut short or written while being read?)")
     return out
 
