@@ -112,7 +112,7 @@ def load_loop_config(path: str | os.PathLike[str]) -> tuple[LoopConfig, Path]:
     try:
         cfg = LoopConfig.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(describe_validation_error(e, str(p), text)) from None
+        raise ConfigError(describe_validation_error(e, str(p), text, model=LoopConfig)) from None
     if cfg.name is None:
         try:
             cfg = cfg.model_copy(update={"name": check_loop_name(p.stem)})

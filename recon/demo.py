@@ -17,7 +17,7 @@ from rich.table import Table
 
 from recon.analysis.plots import write_plots
 from recon.analysis.summary import compare
-from recon.core.text import for_terminal as esc
+from recon.core.text import for_terminal as esc, plural
 from recon.sim import ScenarioError, load_scenario, simulate
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "empty-config.yaml"
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         t.add_row(title, *(f"[{style}]{c}[/]" if style and c not in ("0", "—") else c for c in cells))
     console.print(t)
     g, u = results["guarded"].summary, results["unguarded"].summary
-    console.print(f"\nWithout the guard the loop deleted {u['wrongful_deletes']} rules that should stay and "
+    console.print(f"\nWithout the guard the loop deleted {plural(u['wrongful_deletes'], 'rule')} that should stay and "
                   f"re-created them only after the config recovered; with it, {g['wrongful_deletes']}.")
     console.print(f"Plots and data: {esc(args.out / 'guarded')} and {esc(args.out / 'unguarded')} "
                   f"({', '.join(sorted(p.name for p in written))})")

@@ -138,7 +138,7 @@ def test_a_resource_cut_after_its_name_is_an_error_not_an_update_that_empties_it
     d = tmp_path / "d.yaml"
     d.write_text("resources:\n  - kind: A\n    name: a\n    spec: {ttl: 1}\n  - kind: A\n    name: b\n")
     refused(recon("plan", "--desired", d, "--observed", observed), f"{d}:5", "field resources.1.spec",
-            "required")
+            "missing (write spec: {} for none)")
     d.write_text('{"resources": [{"kind": "A", "name": "a", "spec": {"ttl": 1}}, {"kind": "A", "name": "b"}]}')
     d = d.rename(tmp_path / "d.json")
     refused(recon("plan", "--desired", d, "--observed", observed), d, "field resources.1.spec")
@@ -160,7 +160,7 @@ def test_a_declared_count_catches_a_file_cut_at_a_resource_boundary(tmp_path: Pa
     r = recon("plan", "--desired", d, "--observed", observed)
     assert r.returncode == 0, r.stdout + r.stderr
     d.write_text("count: 2\n" + ONE)  # the same file, cut after its first resource
-    refused(recon("plan", "--desired", d, "--observed", observed), d, "declares count: 2", "holds 1 resources")
+    refused(recon("plan", "--desired", d, "--observed", observed), d, "declares count: 2", "holds 1 resource ")
     j = tmp_path / "d.json"
     j.write_text(json.dumps({"count": 3, "resources": yaml.safe_load(TWO)["resources"]}))
     refused(recon("plan", "--desired", j, "--observed", observed), j, "count: 3", "holds 2")

@@ -22,6 +22,7 @@ from recon.core.policy import Outcome
 from recon.core.redact import redact_all
 from recon.core.decision import Decision
 from recon.core.report import ExitCode, decision_dict, exit_code
+from recon.core.text import plural
 
 STATUS = {ExitCode.IN_SYNC: "in sync", ExitCode.ERROR: "error", ExitCode.PENDING: "changes pending",
           ExitCode.BLOCKED: "blocked"}
@@ -64,12 +65,12 @@ def _plan_part(decision: Decision, record: Any) -> dict[str, Any]:
 def _alerts(decision: Decision | None, counts: dict[str, int], streak: int, t: Thresholds) -> list[str]:
     out = list(decision.alerts) if decision else []
     if t.deletes is not None and counts["delete"] >= t.deletes:
-        out.append(f"deletes: the loop would make {counts['delete']} deletes (threshold {t.deletes})")
+        out.append(f"deletes: the loop would make {plural(counts['delete'], 'delete')} (threshold {t.deletes})")
     total = sum(counts.values())
     if t.changes is not None and total >= t.changes:
-        out.append(f"changes: {total} changes pending (threshold {t.changes})")
+        out.append(f"changes: {plural(total, 'change')} pending (threshold {t.changes})")
     if t.drift_runs is not None and streak >= t.drift_runs:
-        out.append(f"drift_runs: drift found in {streak} runs in a row (threshold {t.drift_runs})")
+        out.append(f"drift_runs: drift found in {plural(streak, 'run')} in a row (threshold {t.drift_runs})")
     return out
 
 

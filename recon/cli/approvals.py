@@ -6,15 +6,23 @@ The answers go to the loop's state store (``recon.cli.store`` says which), where
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
-from recon.cli.console import esc, fail, print_table, say
+from recon.cli.console import esc, fail, out, print_table, say
 from recon.cli.store import config_option, current_user, known_loop, resolve_store, state_option
 from recon.core.errors import ReconError
 from recon.core.policy import APPROVAL_TTL
+from recon.core.text import plural
+
+if TYPE_CHECKING:
+    from recon.store.sqlite import PendingRequest
+
+SHOWN_KEYS = 5  # keys listed per pending request; --json lists every one
 
 
 @click.command()
@@ -23,7 +31,8 @@ from recon.core.policy import APPROVAL_TTL
 @click.option("--loop", "loop_name", help="only this loop")
 @click.option("--json", "as_json", is_flag=True)
 def approvals(config: Path | None, state: Path | None, loop_name: str | None, as_json: bool) -> None:
-    """List approval requests and their status."""
+    """List approval requests and their status; for each pending one, its first keys and the exact
+    `recon approve` and `recon deny` commands."""
     store, _ = resolve_store(state, config)
     try:
         if loop_name is not None:  # a misspelt name would list "no approval requests" and look like all clear
@@ -46,6 +55,22 @@ def approvals(config: Path | None, state: Path | None, loop_name: str | None, as
         t.add_row(*map(esc, (r.request.id, r.request.loop, r.status, len(r.request.keys), r.request.guard,
                              r.request.reason)))
     print_table(t)
+    where = f"--config {shlex.quote(str(config))}" if config is not None else f"--state {shlex.quote(str(store.path))}"
+    for r in reqs:
+        if r.status == "pending":
+            _show_pending(r, where)
+
+
+def _show_pending(r: PendingRequest, where: str) -> None:
+    """A pending request's keys (the first few) and the commands that answer it, as they are to be typed."""
+    keys = r.request.keys
+    shown = ", ".join(esc(f"{kind}/{name}") for kind, name in keys[:SHOWN_KEYS])
+    more = f" and {len(keys) - SHOWN_KEYS} more (--json lists all)" if len(keys) > SHOWN_KEYS else ""
+    out.print(f"[bold]request {esc(r.request.id)}[/] ({esc(r.request.guard)}): "
+              f"{plural(len(keys), 'delete')}, approved or denied as one set: {shown}{more}")
+    rid = shlex.quote(r.request.id)
+    out.print(f"  approve: {esc(f'recon approve {rid} {where}')}")
+    out.print(f"  deny:    {esc(f'recon deny {rid} {where}')}")
 
 
 def _decide(request_id: str, state: Path | None, config: Path | None, granted: bool, by: str | None,

@@ -22,7 +22,7 @@ from recon.core.policy import Outcome
 from recon.core.record import CycleRecord
 from recon.core.redact import redact
 from recon.core.report import ExitCode, exit_code, fates
-from recon.core.text import for_terminal as esc, visible
+from recon.core.text import for_terminal as esc, plural, visible
 
 __all__ = ["err", "esc", "fail", "out", "print_decision", "print_table", "say"]
 
@@ -115,13 +115,13 @@ def print_decision(loop: str, decision: Decision, record: CycleRecord, limit: in
         r = decision.approval_request
         hint = (f"approve with `recon approve {r.id} {approve_store}`" if approve_store
                 else "not filed: no state store (pass --state FILE to file it for approval)")
-        out.print(f"[bold yellow]approval needed[/]: request {esc(r.id)} ({len(r.keys)} deletes, {esc(r.guard)}); "
+        out.print(f"[bold yellow]approval needed[/]: request {esc(r.id)} ({plural(len(r.keys), 'delete')}, {esc(r.guard)}); "
                   f"{esc(hint)}")
     for a in decision.alerts:
         out.print(f"[bold red]ALERT[/] {esc(redact(a))}")
     code = exit_code(decision)
     summary = {ExitCode.IN_SYNC: "in sync",
-               ExitCode.PENDING: f"{len(decision.batch)} changes would be applied now, "
+               ExitCode.PENDING: f"{plural(len(decision.batch), 'change')} would be applied now, "
                                  f"{len(decision.deferred)} deferred",
                ExitCode.BLOCKED: "a guard blocks or holds changes"}[code]
     say(f"result: {summary} (exit {code})")

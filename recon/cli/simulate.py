@@ -14,7 +14,7 @@ import click
 
 from recon.cli import err, fail, out, say
 from recon.core.errors import ReconError
-from recon.core.text import for_terminal as esc
+from recon.core.text import for_terminal as esc, plural
 
 
 def print_summary(s: dict[str, Any]) -> None:
@@ -64,7 +64,7 @@ def simulate(scenario_file: Path, seed: int, overrides: tuple[str, ...], out_dir
             paths += write_plots(result, out_dir)
     except OSError as e:
         fail(f"{getattr(e, 'filename', None) or out_dir}: cannot write outputs: {e.strerror or e}")
-    out.print(f"[bold]{esc(sc.name)}[/] (seed {seed}): {result.summary['cycles']} cycles over "
+    out.print(f"[bold]{esc(sc.name)}[/] (seed {seed}): {plural(result.summary['cycles'], 'cycle')} over "
               f"{sc.duration:g}s simulated")
     print_summary(result.summary)
     say(f"wrote {', '.join(p.name for p in paths)} to {out_dir}")

@@ -14,7 +14,7 @@ import click
 from recon.cli.console import err, fail, say
 from recon.core.errors import ReconError
 from recon.core.report import ExitCode
-from recon.core.text import for_terminal as esc, visible
+from recon.core.text import for_terminal as esc, plural, visible
 
 
 @click.command()
@@ -66,8 +66,8 @@ def sweep(scenarios: tuple[Path, ...], grid: tuple[str, ...], seeds: int, root: 
     rec = result.recommendation
     for w in result.warnings:
         err.print(f"[yellow]warning:[/] {esc(w)}", markup=True)
-    say(f"{len(result.runs)} runs ({result.computed} computed now, {result.reused} found finished) "
-              f"over {len(result.table)} grid point(s) x {seeds} seed(s) x {len(result.scenarios)} scenario(s)")
+    say(f"{plural(len(result.runs), 'run')} ({result.computed} computed now, {result.reused} found finished) over "
+        f"{plural(len(result.table), 'grid point')} x {plural(seeds, 'seed')} x {plural(len(result.scenarios), 'scenario')}")
     say(("recommended: " if rec["satisfied"] else "no recommendation: ") + rec["statement"])
     for name in ("sweep.csv", "points.csv", "frontier.png", "recommendation.json"):
         say(f"  wrote {out_dir / name}")

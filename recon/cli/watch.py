@@ -16,6 +16,7 @@ from recon.core.policy import Outcome
 from recon.core.record import CycleRecord
 from recon.core.redact import redact
 from recon.core.report import acting
+from recon.core.text import plural
 
 
 @click.command()
@@ -40,7 +41,7 @@ def snapshot(loop_config: Path, out_path: Path) -> None:
         dump_inventory(obs.resources.values(), out_path)
     except OSError as e:
         fail(f"{out_path}: cannot write the snapshot: {e.strerror or e}")
-    say(f"wrote {len(obs)} resources from {loop.observer.name} to {out_path}")
+    say(f"wrote {plural(len(obs), 'resource')} from {loop.observer.name} to {out_path}")
 
 
 def cycle_line(r: CycleRecord) -> str:
@@ -132,15 +133,15 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
         say(f"stopped: cycle {driver.cycles + 1} was cut short by the stop signal and not counted")
     if driver.cycles and driver.failed == driver.cycles:
         last = driver.errors[-1] if driver.errors else (records[-1].errors[0] if records and records[-1].errors else "")
-        fail(f"loop {cfg.name}: every one of {driver.cycles} cycles failed to observe; last: {last}")
+        fail(f"loop {cfg.name}: every one of {plural(driver.cycles, 'cycle')} failed to observe; last: {last}")
     if driver.cycles and driver.failed + len(no_desired) == driver.cycles:
         what = ("failed to load the desired state" if not driver.failed else
                 f"failed: {len(no_desired)} could not load the desired state, {driver.failed} failed to observe")
-        fail(f"loop {cfg.name}: every one of {driver.cycles} cycles {what}; last: {no_desired[-1]}")
+        fail(f"loop {cfg.name}: every one of {plural(driver.cycles, 'cycle')} {what}; last: {no_desired[-1]}")
     if max_cycles is not None and driver.cycles == max_cycles and failures and failures[-1] is not None:
         # A bounded watch (a CI check, a cron job) whose last cycle failed must not report success.
         failed = sum(f is not None for f in failures)
-        fail(f"loop {cfg.name}: the last cycle failed ({failed} of {driver.cycles} cycles failed); "
+        fail(f"loop {cfg.name}: the last cycle failed ({failed} of {plural(driver.cycles, 'cycle')} failed); "
              f"last: {redact(failures[-1])}")
 
 

@@ -18,6 +18,7 @@ from recon.core.guards import GUARDS, GuardContext, approved_by, delete_candidat
 from recon.core.model import Key
 from recon.core.plan import Change, Op, Plan
 from recon.core.policy import Convergence, Outcome, Policy, Verdict
+from recon.core.text import plural
 
 _NOTHING = Plan((), (), (), ())
 
@@ -64,7 +65,7 @@ def _alerts(plan: Plan | None, policy: Policy) -> tuple[str, ...]:
     """A delete spike pages a human whether or not a guard stops it."""
     spike = policy.alerts.delete_spike
     if plan is not None and spike is not None and len(plan.deletes) >= spike:
-        return (f"delete_spike: plan wants {len(plan.deletes)} deletes (threshold {spike})",)
+        return (f"delete_spike: plan wants {plural(len(plan.deletes), 'delete')} (threshold {spike})",)
     return ()
 
 

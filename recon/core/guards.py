@@ -17,6 +17,7 @@ from recon.core.baseline import CountBaseline
 from recon.core.model import Key
 from recon.core.plan import Change, Op, Plan
 from recon.core.policy import Convergence, Guards, Outcome, Policy, Verdict
+from recon.core.text import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +89,17 @@ def desired_error(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
     if ctx.desired_error is not None:
         return Verdict("desired_error", Outcome.ABORT, f"desired state failed to load: {ctx.desired_error}")
     outcome = Outcome.ALLOW if policy.guards.desired_error.enabled else Outcome.DISABLED
-    return Verdict("desired_error", outcome, f"loaded {ctx.desired_count} resources from {ctx.desired_source or 'source'}")
+    return Verdict("desired_error", outcome,
+                   f"loaded {plural(ctx.desired_count, 'resource')} from {ctx.desired_source or 'source'}")
 
 
 def empty_desired(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
     if not policy.guards.empty_desired.enabled:
         return _off("empty_desired")
     if ctx.desired_count == 0 and ctx.observed_count > 0:
-        return Verdict("empty_desired", Outcome.ABORT, f"desired state is empty but {ctx.observed_count} "
-                       "resources exist: refusing to delete all")
-    return Verdict("empty_desired", Outcome.ALLOW, f"desired has {ctx.desired_count} resources")
+        return Verdict("empty_desired", Outcome.ABORT, f"desired state is empty but "
+                       f"{plural(ctx.observed_count, 'resource')} observed: refusing to delete all")
+    return Verdict("empty_desired", Outcome.ALLOW, f"desired has {plural(ctx.desired_count, 'resource')}")
 
 
 def desired_shrink(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
@@ -172,8 +174,8 @@ def ownership(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
     unowned = {c.key for c in plan.deletes + plan.updates if not _owned(c, owner)}
     if not unowned:
         return Verdict("ownership", Outcome.ALLOW, f"every targeted resource carries {owner!r}")
-    return Verdict("ownership", Outcome.EXCLUDE, f"{len(unowned)} resources lack owner marker {owner!r}: "
-                   "unmanaged, never touched", tuple(sorted(unowned)))
+    return Verdict("ownership", Outcome.EXCLUDE, f"{plural(len(unowned), 'resource')} without owner marker "
+                   f"{owner!r}: unmanaged, never touched", tuple(sorted(unowned)))
 
 
 def protected(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
@@ -182,8 +184,9 @@ def protected(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
         return _off("protected")
     hit = {c.key for c in plan.changes if any(s.matches(c.target) for s in g.selectors)}
     if not hit:
-        return Verdict("protected", Outcome.ALLOW, f"{len(g.selectors)} selectors, none matched")
-    return Verdict("protected", Outcome.EXCLUDE, f"{len(hit)} changes target protected resources", tuple(sorted(hit)))
+        return Verdict("protected", Outcome.ALLOW, f"{plural(len(g.selectors), 'selector')}, none matched")
+    return Verdict("protected", Outcome.EXCLUDE, f"{plural(len(hit), 'change')} to protected resources",
+                   tuple(sorted(hit)))
 
 
 def max_deletes(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
@@ -191,15 +194,15 @@ def max_deletes(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
     if not md.enabled:
         return _off("max_deletes")
     fraction_applies = md.max_fraction is not None and seen >= md.fraction_min_observed
-    over = [f"{n} deletes > cap {md.max}"] if md.max is not None and n > md.max else []
+    over = [f"{plural(n, 'delete')} > cap {md.max}"] if md.max is not None and n > md.max else []
     if fraction_applies and n > md.max_fraction * seen:  # type: ignore[operator]
-        over.append(f"{n} deletes > {md.max_fraction:.0%} of {seen} observed")
+        over.append(f"{plural(n, 'delete')} > {md.max_fraction:.0%} of {seen} observed")
     if not over:
         caps = [f"cap {md.max}"] if md.max is not None else []
         if md.max_fraction is not None:
             caps.append(f"{md.max_fraction:.0%} of observed" if fraction_applies
                         else f"the {md.max_fraction:.0%} fraction applies from {md.fraction_min_observed} observed")
-        return Verdict("max_deletes", Outcome.ALLOW, f"{n} deletes within {', '.join(caps) or 'no caps'}")
+        return Verdict("max_deletes", Outcome.ALLOW, f"{plural(n, 'delete')} within {', '.join(caps) or 'no caps'}")
     reason = "; ".join(over)
     if md.action == "abort":
         return Verdict("max_deletes", Outcome.ABORT, reason)
@@ -213,9 +216,9 @@ def max_changes(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
     if not mc.enabled:
         return _off("max_changes")
     if n <= mc.max:
-        return Verdict("max_changes", Outcome.ALLOW, f"{n} changes within cap {mc.max}")
+        return Verdict("max_changes", Outcome.ALLOW, f"{plural(n, 'change')} within cap {mc.max}")
     rest = plan.changes[mc.max:]
-    return Verdict("max_changes", Outcome.DEFER, f"{n} changes > cap {mc.max}: {len(rest)} deferred",
+    return Verdict("max_changes", Outcome.DEFER, f"{plural(n, 'change')} > cap {mc.max}: {len(rest)} deferred",
                    tuple(c.key for c in rest))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -127,6 +127,7 @@ class MaxChangesGuard(_Guard):
 
 class Guards(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    item_name: ClassVar[str] = "guard"  # what a key is called in errors: "unknown guard; known: ..."
     kill_switch: SimpleGuard = SimpleGuard()
     desired_error: SimpleGuard = SimpleGuard()
     empty_desired: SimpleGuard = SimpleGuard()
@@ -140,6 +141,7 @@ class Guards(BaseModel):
 
 class Alerts(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    item_name: ClassVar[str] = "alert"
     delete_spike: int | None = Field(20, ge=1, description="page when a plan wants at least this many deletes")
 
 

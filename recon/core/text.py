@@ -3,8 +3,8 @@
 Every string that came from an inventory, a config, a provider or an error passes through one of
 these before it reaches a terminal (rich markup), an HTML page or widget, or a matplotlib label
 (mathtext). Control characters are shown as Python-style escapes (``\\x1b``, ``\\n``), so a
-resource is always one line and no escape sequence reaches the terminal. Pure: ``re`` and
-``html`` only; nothing here prints.
+resource is always one line and no escape sequence reaches the terminal. Counts in messages go
+through :func:`plural`. Pure: ``re`` and ``html`` only; nothing here prints.
 """
 
 from __future__ import annotations
@@ -52,9 +52,15 @@ def for_html(value: Any) -> str:
     return html.escape(visible(value), quote=True)
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """*n* and *word*, the word in the plural unless *n* is 1 (*many*: an irregular plural):
+    ``plural(1, "delete")`` is "1 delete", ``plural(3, "entry", "entries")`` is "3 entries"."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
 def for_plot(value: Any) -> str:
     """*value* ready for a matplotlib label: ``$`` escaped so no mathtext is parsed, controls visible."""
     return visible(value).replace("$", "\\$")
 
 
-__all__ = ["for_html", "for_plot", "for_terminal", "rich_escape", "visible"]
+__all__ = ["for_html", "for_plot", "for_terminal", "plural", "rich_escape", "visible"]

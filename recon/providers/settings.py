@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from recon.core.redact import credential_in
 from recon.providers.base import ProviderError
 from recon.sources.readfile import read_text_input
+from recon.sources.validation import error_words
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -73,8 +74,8 @@ def parse_settings(model: type[M], settings: Mapping[str, Any], provider: str) -
         msgs = []
         for err in e.errors()[:5]:
             field = ".".join(str(p) for p in err["loc"]) or "(settings)"
-            # Never echo the offending value: it could be a pasted secret.
-            msgs.append(f"provider {provider}: field {field}: {err['msg'].removeprefix('Value error, ')}")
+            # Never echo the offending value: it could be a pasted secret (error_words names only its kind).
+            msgs.append(f"provider {provider}: field {field}: {error_words(err, model)}")
         raise ProviderError("; ".join(msgs)) from None
 
 

@@ -22,6 +22,7 @@ from recon.core.policy import APPROVAL_TTL, Alerts, Convergence, Guards, Policy,
 from recon.sim.distributions import Dist
 from recon.sim.limits import MODEL_CONFIG, Count, Limits, Real, excesses, refusal
 from recon.sources.document import describe_validation_error, read_yaml_file
+from recon.sources.validation import value_kind
 from recon.sources.yamlread import ParseError, parse_yaml
 
 
@@ -306,7 +307,7 @@ def load_scenario(path_or_dict: str | os.PathLike[str] | dict[str, Any] | Scenar
             raise ScenarioError(f"{p}: scenario file is empty")
         if not isinstance(data, dict):
             raise ScenarioError(f"{p}:1: a scenario is a mapping (name, duration, world, loop, ...), "
-                                f"got {type(data).__name__}")
+                                f"got {value_kind(data)}")
     items = list(overrides.items()) if isinstance(overrides, dict) else None
     applied: dict[tuple[str, ...], str] = {}
     sets = overrides if items is None else [f"{k}={v}" if isinstance(v, str) else (k, v) for k, v in items]
@@ -323,9 +324,9 @@ def load_scenario(path_or_dict: str | os.PathLike[str] | dict[str, Any] | Scenar
         _check_loop_entries(data)
         return Scenario.model_validate(data)
     except _EntryError as e:
-        raise _error(e.error, name, text, e.prefix, applied) from None
+        raise _error(e.error, name, text, e.prefix, applied, LoopSpec) from None
     except ValidationError as e:
-        raise _error(e, name, text, (), applied) from None
+        raise _error(e, name, text, (), applied, Scenario) from None
 
 
 class _EntryError(Exception):
@@ -350,9 +351,9 @@ def _check_loop_entries(data: dict[str, Any]) -> None:
                 raise _EntryError(e, ("loops", i)) from None
 
 
-def _error(e: ValidationError, name: str, text: str | None, prefix: tuple[Any, ...] = (),
-           overrides: dict[tuple[str, ...], str] | None = None) -> ScenarioError:
-    return ScenarioError(describe_validation_error(e, name, text, prefix, overrides))
+def _error(e: ValidationError, name: str, text: str | None, prefix: tuple[Any, ...],
+           overrides: dict[tuple[str, ...], str], model: type[BaseModel]) -> ScenarioError:
+    return ScenarioError(describe_validation_error(e, name, text, prefix, overrides, model))
 
 
 def _deep_copy(value: Any) -> Any:

@@ -12,11 +12,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from recon.core.errors import ReconError
 from recon.sources import jsonread, yamlread
 from recon.sources.readfile import read_text_input
+from recon.sources.validation import error_words
 from recon.sources.yamlread import ParseError
 
 
@@ -36,8 +37,11 @@ def line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | N
 
 def describe_validation_error(e: ValidationError, name: str, text: str | None,
                               prefix: tuple[Any, ...] = (),
-                              overrides: Mapping[tuple[str, ...], str] | None = None) -> str:
-    """Pydantic's errors as `file:line: field a.b.c: message`, lines found in the YAML source.
+                              overrides: Mapping[tuple[str, ...], str] | None = None,
+                              model: type[BaseModel] | None = None) -> str:
+    """Pydantic's errors as `file:line: field a.b.c: message`, lines found in the YAML source, each
+    message in the user's words (:func:`error_words`; *model*, the model validated below *prefix*,
+    names the valid fields).
 
     A field under a path set on the command line (*overrides*: dotted path parts → the option as
     typed) is blamed on that option instead of on a line of the file."""
@@ -50,10 +54,10 @@ def describe_validation_error(e: ValidationError, name: str, text: str | None,
         parts = tuple(str(x) for x in loc)
         option = next((o for path, o in (overrides or {}).items() if parts[:len(path)] == path), None)
         if option is not None:
-            msgs.append(f"{option}: field {field}: {err['msg']}")
+            msgs.append(f"{option}: field {field}: {error_words(err, model)}")
             continue
         line = line_for(lines, loc) if lines else None
-        msgs.append(f"{name}:{line or '?'}: field {field}: {err['msg']}")
+        msgs.append(f"{name}:{line or '?'}: field {field}: {error_words(err, model)}")
     more = f" (and {e.error_count() - 5} more)" if e.error_count() > 5 else ""
     return "; ".join(msgs) + more
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Resource, freeze
+from recon.core.text import plural
 from recon.sources.digest import FilesDigest, digest_files
 from recon.sources.document import (describe_validation_error, line_for, parse_document, read_yaml_file,
                                     source_lines)
@@ -27,6 +28,7 @@ from recon.sources.listing import inventory_files
 from recon.sources.parallel import PARALLEL_MIN_BYTES, parse_while, worth_forking
 from recon.sources.plaincheck import PlainCheck
 from recon.sources.readfile import read_input, read_text_input
+from recon.sources.validation import value_kind
 
 __all__ = ["PARALLEL_MIN_BYTES", "SUFFIXES", "InventoryError", "InventoryModel", "ResourceModel",
            "describe_validation_error", "dump_inventory", "fingerprint", "line_for", "load_inventory",
@@ -88,7 +90,7 @@ def parse_inventory(text: str, path: str | os.PathLike[str] = "<inline>") -> lis
 def _validate(data: Any, text: str, name: str) -> list[Resource]:
     """The resources of parsed inventory *data*, which this consumes: each entry is dropped once frozen."""
     if not isinstance(data, dict):
-        raise InventoryError(f"{name}:1: expected a mapping with a 'resources' list, got {type(data).__name__}")
+        raise InventoryError(f"{name}:1: expected a mapping with a 'resources' list, got {value_kind(data)}")
     items, declared = _entries(data, name, text)
     seen: dict[tuple[str, str], int] = {}
     out = []
@@ -108,7 +110,7 @@ def _validate(data: Any, text: str, name: str) -> list[Resource]:
         # The frozen copy replaces the parsed entry: dropping it now nearly halves a large file's peak memory.
         items[i] = None
     if declared is not None and declared != len(out):
-        raise InventoryError(f"{name}: declares count: {declared} but holds {len(out)} resources "
+        raise InventoryError(f"{name}: declares count: {declared} but holds {plural(len(out), 'resource')} "
                              "(cut short or written while being read?)")
     return out
 
@@ -129,7 +131,7 @@ def _entries(data: dict[str, Any], name: str, text: str) -> tuple[list[Any], int
         try:
             model = InventoryModel.model_validate(data)
         except ValidationError as e:
-            raise InventoryError(describe_validation_error(e, name, text)) from None
+            raise InventoryError(describe_validation_error(e, name, text, model=InventoryModel)) from None
         items, declared = model.resources, model.count
     for i, it in enumerate(items):
         if type(it) is not ResourceModel and _PLAIN_ENTRY(it):
@@ -138,7 +140,7 @@ def _entries(data: dict[str, Any], name: str, text: str) -> tuple[list[Any], int
         try:  # one unusual entry is validated alone: a whole large file through pydantic costs seconds
             r = it if type(it) is ResourceModel else ResourceModel.model_validate(it)
         except ValidationError as e:
-            raise InventoryError(describe_validation_error(e, name, text, ("resources", i))) from None
+            raise InventoryError(describe_validation_error(e, name, text, ("resources", i), model=ResourceModel)) from None
         items[i] = (r.kind, r.name, r.spec, r.owner)
     return items, declared
 

@@ -12,7 +12,7 @@ import getpass
 import ipywidgets as widgets
 
 from recon.core.policy import APPROVAL_TTL
-from recon.core.text import for_html, visible
+from recon.core.text import for_html, plural, visible
 from recon.store.sqlite import PendingRequest, StateStore
 from recon.ui.render import table
 
@@ -63,7 +63,7 @@ class ApprovalPanel(widgets.VBox):
         reqs = self.listed()
         current = self.requests.value
         self.requests.options = [
-            (visible(f"{r.request.id}  {r.request.loop}  {r.status}  {len(r.request.keys)} deletes  "
+            (visible(f"{r.request.id}  {r.request.loop}  {r.status}  {plural(len(r.request.keys), 'delete')}  "
                      f"({r.request.guard})"), r.request.id) for r in reqs]
         ids = [r.request.id for r in reqs]
         self.requests.value = current if current in ids else (ids[0] if ids else None)
@@ -83,7 +83,7 @@ class ApprovalPanel(widgets.VBox):
         self.details.value = (
             f"<b>request {for_html(r.request.id)}</b> for loop {for_html(r.request.loop)} "
             f"({for_html(r.status)}{who})<br>held by {for_html(r.request.guard)}: {for_html(r.request.reason)}<br>"
-            f"{len(r.request.keys)} deletes, approved or denied as one set:"
+            f"{plural(len(r.request.keys), 'delete')}, approved or denied as one set:"
             + table(("kind", "name"), r.request.keys, "recon-delete-set"))
 
     def _answer(self, granted: bool) -> None:

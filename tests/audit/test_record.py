@@ -54,7 +54,7 @@ def test_alerts_follow_the_thresholds_and_the_drift_streak(loop_dir: Path, tmp_p
     cfg = loop_dir / "loop-snapshot.yaml"
     t = Thresholds(deletes=1, changes=3, drift_runs=2)
     first = audit_loop(cfg, tmp_path / "1", thresholds=t)
-    assert first.data["alerts"] == ["deletes: the loop would make 1 deletes (threshold 1)",
+    assert first.data["alerts"] == ["deletes: the loop would make 1 delete (threshold 1)",
                                     "changes: 3 changes pending (threshold 3)"]
     # Excluded changes (the unowned record) never raise an alert on their own.
     other = f"sqlite:///{tmp_path / 'other-history.db'}"

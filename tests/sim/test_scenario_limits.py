@@ -41,17 +41,17 @@ FILE_CASES = [
     ("latency-inf", "provider:\n  list_latency: .inf\n", "s.yaml:4: field provider.list_latency: unquoted .inf is not a finite"),
     ("ttl-inf", "loop:\n  approver: {ttl: .inf}\n", "s.yaml:4: field loop.approver.ttl: unquoted .inf is not a finite"),
     ("missing-above-resources", "world:\n  resources: 10\n  initially_missing: 11\n",
-     "s.yaml:5: field world.initially_missing: Value error, 11 resources cannot be missing out of world.resources 10"),
+     "s.yaml:5: field world.initially_missing: 11 resources cannot be missing out of world.resources 10"),
     ("resources-true", "world:\n  resources: true\n",
-     "s.yaml:4: field world.resources: Value error, expected a number, got a boolean"),
-    ("resources-float", "world:\n  resources: 10.0\n", "s.yaml:4: field world.resources: Input should be a valid integer"),
+     "s.yaml:4: field world.resources: expected a number, got a boolean"),
+    ("resources-float", "world:\n  resources: 10.0\n", "s.yaml:4: field world.resources: expected a whole number, got a decimal number"),
     ("burst-deletes-true", "drift:\n  bursts:\n    - {at: 10, deletes: true}\n",
-     "field drift.bursts.0.deletes: Value error, expected a number"),
+     "field drift.bursts.0.deletes: expected a number"),
     ("rate-true", "drift:\n  create_rate: true\n",
-     "s.yaml:4: field drift.create_rate: Value error, expected a number, got a boolean"),
-    ("page-size-true", "provider:\n  pages: {size: true}\n", "field provider.pages.size: Value error, expected a number"),
+     "s.yaml:4: field drift.create_rate: expected a number, got a boolean"),
+    ("page-size-true", "provider:\n  pages: {size: true}\n", "field provider.pages.size: expected a number"),
     ("resources-beyond-2-53", "world:\n  resources: 100000000000000000000\n",
-     "s.yaml:4: field world.resources: Input should be less than or equal to 9007199254740992"),
+     "s.yaml:4: field world.resources: must be at most 9007199254740992"),
 ]
 
 
@@ -80,10 +80,10 @@ def test_an_oversized_or_ill_typed_scenario_is_refused_naming_file_line_and_fiel
 @pytest.mark.timeout(10)
 @pytest.mark.parametrize(("option", "message"), [
     ("world.resources=1000000000000", "--set world.resources=1000000000000: field world.resources: scenario too large"),
-    ("world.resources=true", "--set world.resources=true: field world.resources: Value error, expected a number"),
+    ("world.resources=true", "--set world.resources=true: field world.resources: expected a number"),
     ("duration=.inf", "--set 'duration=.inf': unquoted .inf is not a finite number"),
     ("loop.period=1.0e-9", "--set loop.period=1.0e-9: field loop.period: scenario too large"),
-    ("world.initially_missing=1000", "--set world.initially_missing=1000: field world.initially_missing: Value error"),
+    ("world.initially_missing=1000", "--set world.initially_missing=1000: field world.initially_missing: 1000 resources cannot be missing"),
 ])
 def test_a_bad_override_is_refused_naming_the_option(tmp_path: Path, option: str, message: str) -> None:
     f = tmp_path / "s.yaml"
@@ -95,7 +95,7 @@ def test_a_bad_override_is_refused_naming_the_option(tmp_path: Path, option: str
 @pytest.mark.timeout(10)
 @pytest.mark.parametrize(("axis", "message"), [
     ("loop.period=1.0e-9,60", "--grid loop.period=1e-09: field loop.period: scenario too large"),
-    ("world.resources=10,true", "--grid world.resources=true: field world.resources: Value error, expected a number"),
+    ("world.resources=10,true", "--grid world.resources=true: field world.resources: expected a number"),
     ("drift.create_rate=.inf,0", "--grid 'drift.create_rate=.inf,0': values are not YAML: field 0: unquoted .inf is not a finite"),
 ])
 def test_a_bad_grid_value_is_refused_before_any_run_naming_the_grid(tmp_path: Path, axis: str, message: str) -> None:

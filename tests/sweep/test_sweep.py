@@ -124,7 +124,7 @@ def test_a_bad_grid_value_is_named_before_anything_runs(tiny, tmp_path: Path) ->
     r = CliRunner().invoke(main, ["sweep", str(tiny[0]), "--grid", "loop.guards.max_deletes.max=5,-1", "--seeds", "2",
                                   "--no-progress", "--out", str(tmp_path / "bad")])
     assert r.exit_code == 1
-    assert "loop.guards.max_deletes.max" in r.output and "greater than or equal to 0" in r.output
+    assert "loop.guards.max_deletes.max" in r.output and "loop.guards.max_deletes.max: must be at least 0" in r.output
     assert not (tmp_path / "bad").exists()
     r = CliRunner().invoke(main, ["sweep", str(tiny[0]), "--grid", "loop.guards.max_deletes.max", "--seeds", "2",
                                   "--out", str(tmp_path / "bad")])
