@@ -38,9 +38,10 @@ _FORMS = (
     ("an inline TSIG secret (secret \"...\")", _TSIG_CLAUSE),
 )
 
-# user:password@host without a scheme (a libpq or ssh target); not inside a path or a URL.
+# user:password@host without a scheme (a libpq or ssh target); not inside a path or a URL, and not
+# NAME:ID@URL (an observer's name: aws-security-group:sg-1@http://...), where the part after @ is a URL.
 _BARE_USERINFO = re.compile(r"(?P<head>(?<![\w.:/@%+-])[A-Za-z0-9._~-]{1,64}:)(?P<secret>[^\s@/:'\"<>]{1,256})@"
-                            r"(?=[A-Za-z0-9\[])")
+                            r"(?=[A-Za-z0-9\[])(?![A-Za-z][A-Za-z0-9+.-]*://)")
 
 # Masked in messages but not refused in settings: in a setting's text these shapes can be ordinary
 # (mailto:a@b, a description saying "token: ..."); in a message a false mask only costs a word.
