@@ -144,6 +144,7 @@ options {{
   allow-query {{ 127.0.0.1; }};
   max-journal-size 10M;
   transfer-message-size 65535;
+  max-ixfr-ratio unlimited;
 }};
 """)
 
