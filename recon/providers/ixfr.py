@@ -69,9 +69,7 @@ class FullZone:
 
 @dataclass(frozen=True, slots=True)
 class Fallback:
-    """No incremental answer to use: transfer the whole zone instead, for the reason *why*."""
-
-    why: str
+    """No incremental answer to use (the serial went backwards, IXFR refused): transfer the whole zone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,10 +178,10 @@ def incremental_transfer(server: Server, serial: int) -> IxfrAnswer:
     try:
         dns.query.inbound_xfr(server.address, rec, query, port=server.port, timeout=server.timeout,
                               lifetime=server.lifetime)
-    except dns.xfr.SerialWentBackwards:
-        return Fallback(f"{where}: the server's serial went backwards")
-    except dns.xfr.TransferError as e:  # e.g. NOTIMP from a server without IXFR: AXFR says the rest
-        return Fallback(f"{where}: answered {dns.rcode.to_text(e.rcode)}")
+    except (dns.xfr.SerialWentBackwards, dns.xfr.TransferError):
+        # An error code, e.g. NOTIMP from a server without IXFR: the AXFR that follows reports a
+        # refusal in its own words.
+        return Fallback()
     except (dns.exception.DNSException, EOFError, OSError) as e:
         return Broken(transfer_failure(where, e, rec.started, f"after {len(rec.changes)} changed RRs",
                                        server.timeout))

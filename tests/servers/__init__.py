@@ -13,6 +13,9 @@ DNS (BIND 9, one ``named`` per session on a 127.0.0.1 high port):
   ``{(type, name): (ttl, sorted values)}`` with the SOA; ``serial()``.
 - ``bind_zone_factory(records=None, zone=None, allow_transfer=True, text=None)`` -> BindZone, for
   zones with other contents or with AXFR refused.
+- Updates go to the zone's journal, which answers IXFR; ``BindServer.transfers(zone)`` lists the
+  transfers BIND logged, ``drop_journal`` and ``reload_zone`` make it answer IXFR in full or with a
+  serial gone backwards.
 
 PostgreSQL, nftables and moto fixtures are documented in their modules below and re-exported here:
 ``pg_cluster`` / ``pg_roles`` (tests.servers.postgres), ``netns`` (tests.servers.nft) and

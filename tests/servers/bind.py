@@ -2,14 +2,16 @@
 
 ``BindServer`` runs one ``named`` with a generated configuration (rndc on loopback, new zones
 allowed). ``BindServer.add_zone`` writes a zone file and adds the zone with ``rndc addzone``;
-AXFR is allowed from 127.0.0.1 unless asked otherwise, and RFC 2136 updates are accepted only when
-signed with the server's TSIG update key. ``BindZone`` is what tests hold: address, port, zone name,
+AXFR and IXFR are allowed from 127.0.0.1 unless asked otherwise, and RFC 2136 updates are accepted
+only when signed with the server's TSIG update key; the updates go to a journal, from which IXFRs
+are answered however large the delta (``max-ixfr-ratio unlimited``). ``BindZone`` is what tests hold: address, port, zone name,
 ``add`` / ``delete`` / ``replace`` through dynamic update, ``axfr()`` and ``serial()``.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 import subprocess
 import tempfile
@@ -183,6 +185,30 @@ options {{
 
     def delete_zone(self, zone: str) -> None:
         self.rndc("delzone", "-clean", zone)
+
+    def transfers(self, zone: str) -> list[str]:
+        """The transfers of *zone* served so far, oldest first: ``AXFR``, ``IXFR`` or ``AXFR-style IXFR``
+        (an IXFR answered with the whole zone), from the server's log."""
+        pattern = re.compile(rf"transfer of '{re.escape(zone)}/IN': (AXFR|IXFR|AXFR-style IXFR) started")
+        return [m.group(1) for m in pattern.finditer(self.log.read_text())]
+
+    def drop_journal(self, zone: str) -> None:
+        """Write *zone* to its file and remove its journal: IXFRs from earlier serials get the whole zone."""
+        r = self.rndc("sync", "-clean", zone)
+        if r.returncode != 0:
+            raise RuntimeError(f"rndc sync -clean {zone}: {r.stderr or r.stdout}")
+
+    def reload_zone(self, zone: BindZone, text: str, serial: int) -> None:
+        """Replace the file of the dynamic *zone* by *text* and load it (freeze, write, thaw), as an
+        operator restoring an old file would; waits until the server serves *serial*."""
+        for args in (("freeze", zone.zone), None, ("thaw", zone.zone)):
+            if args is None:
+                (self.dir / f"{zone.zone}.zone").write_text(text)
+                continue
+            r = self.rndc(*args)
+            if r.returncode != 0:
+                raise RuntimeError(f"rndc {' '.join(args)}: {r.stderr or r.stdout}")
+        wait_for(lambda: zone.serial() == serial, f"zone {zone.zone} reloading", log=self.log)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
