@@ -21,8 +21,8 @@ from recon.core.plan import Plan, diff
 from recon.drivers.loop import plan_once
 from recon.providers.dns import DnsObserver, dns_normalizer
 from recon.store.sqlite import StateStore
-from tests.providers.helpers import RECON, write_loop
-from tests.servers.bind import BindServer, BindZone, zone_text
+from tests.providers.helpers import RECON, recon, write_loop
+from tests.servers.bind import UPDATE_KEY, BindServer, BindZone, zone_text
 from tests.servers.dns_faults import BrokenIxfrServer
 
 pytestmark = pytest.mark.server
@@ -206,6 +206,8 @@ def test_recon_watch_follows_the_zone_by_ixfr(bind_zone: BindZone, bind_server: 
     desired.append(DESIRED[1].to_dict())
     loop = write_loop(tmp_path, provider(bind_zone, bind_zone.zone), desired,
                       guards={"max_deletes": {"max": 100, "max_fraction": 1}})
+    plan = recon("plan", loop, cwd=tmp_path)
+    assert plan.code == 2 and bind_server.transfers(bind_zone.zone)[-1] == "AXFR", plan.stderr  # a plan: one AXFR
     events = tmp_path / "ev.jsonl"
     proc = subprocess.Popen([*RECON, "watch", str(loop), "--interval", "1.5", "--jitter", "0", "--max-cycles", "3",
                              "--events", str(events)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -257,3 +259,18 @@ def test_an_ixfr_answered_with_an_error_code_is_followed_by_an_axfr(bind_zone: B
         obs = o.observe()
     assert obs.complete and obs.changed is None and obs.version == str(bind_zone.serial())
     assert_same_as_axfr(obs, bind_zone, tmp_path)
+
+
+def test_ixfr_is_signed_like_the_axfr_when_the_server_demands_tsig(bind_zone_factory, bind_server: BindServer,  # type: ignore[no-untyped-def]
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    z: BindZone = bind_zone_factory(allow_transfer="tsig")
+    monkeypatch.setenv("RECON_TEST_TSIG", bind_server.update_secret)
+    o = observer(z, tmp_path, tsig_key_name=UPDATE_KEY, tsig_secret_env="RECON_TEST_TSIG")
+    o.observe()
+    z.add("api", "A", 300, "192.0.2.30")
+    obs = o.observe()
+    assert obs.complete and obs.changed == frozenset({("A", "api")})
+    assert dict(obs.resources) == dict(observer(z, tmp_path, tsig_key_name=UPDATE_KEY,
+                                                tsig_secret_env="RECON_TEST_TSIG").observe().resources)
+    assert bind_server.transfers(z.zone) == ["AXFR", "IXFR", "AXFR"]

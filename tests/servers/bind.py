@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import dns.message
 import dns.name
@@ -165,12 +166,13 @@ options {{
                               timeout=30)
 
     def add_zone(self, zone: str | None = None, records: Records | None = None, *, text: str | None = None,
-                 allow_transfer: bool = True) -> BindZone:
-        """Serve a new zone (default name ``z<N>.test``) holding *records* or the zone file *text*."""
+                 allow_transfer: bool | Literal["tsig"] = True) -> BindZone:
+        """Serve a new zone (default name ``z<N>.test``) holding *records* or the zone file *text*;
+        *allow_transfer* ``"tsig"`` allows transfers signed with the update key only."""
         zone = (zone or self.new_zone_name()).rstrip(".")
         path = self.dir / f"{zone}.zone"
         path.write_text(text if text is not None else zone_text(zone, records or {}))
-        xfr = "127.0.0.1;" if allow_transfer else "none;"
+        xfr = f'key "{UPDATE_KEY}";' if allow_transfer == "tsig" else "127.0.0.1;" if allow_transfer else "none;"
         spec = (f'{{ type primary; file "{path}"; allow-transfer {{ {xfr} }}; '
                 f'allow-update {{ key "{UPDATE_KEY}"; }}; }};')
         r = self.rndc("addzone", zone, spec)
