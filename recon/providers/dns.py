@@ -132,9 +132,6 @@ class DnsObserver:
         secret = read_secret("dns", "tsig_secret", s.tsig_secret_env, s.tsig_secret_file, base_dir)
         return cls(s, secret)
 
-    def _where(self) -> str:
-        return f"AXFR of {self.zone} from {self.settings.server} port {self.settings.port}"
-
     def observe(self) -> Observation:
         cache = self._cache
         if cache is None or time.monotonic() - self._synced_at >= self.settings.resync:
@@ -151,8 +148,7 @@ class DnsObserver:
             try:
                 changed = cache.apply(answer.changes, answer.serial)
             except DeltaError as e:
-                answer = Broken(f"IXFR of {self.zone} from {self.settings.server} port {self.settings.port} since "
-                                f"serial {since}: {e}")
+                answer = Broken(f"{self._server.where(since)}: {e}")
             else:
                 return self._observation(cache, since=since, changed=changed)
         # Broken: the zone as last seen, incomplete, so that no delete is trusted; the next cycle
@@ -194,9 +190,10 @@ class DnsObserver:
                     else:
                         collector.add(rtype, rrset)
         except (dns.exception.DNSException, EOFError, OSError) as e:
-            reason = transfer_failure(self._where(), e, started, f"after {len(collector.records)} RRsets", s.timeout)
+            reason = transfer_failure(self._server.where(), e, started, f"after {len(collector.records)} RRsets",
+                                      s.timeout)
         if reason is None and (soa_count < 2 or last_type != "SOA"):
-            reason = f"{self._where()}: transfer did not end with the closing SOA"
+            reason = f"{self._server.where()}: transfer did not end with the closing SOA"
         self._cache = None
         if reason is None:
             return self._keep(collector.resources(), serial)

@@ -43,6 +43,13 @@ class Server:
     keyring: dict[dns.name.Name, dns.tsig.Key] | None = None
     keyname: dns.name.Name | None = None
 
+    def where(self, serial: int | None = None) -> str:
+        """The transfer, for messages: ``AXFR of ZONE from HOST port N``, or the IXFR since *serial*."""
+        zone = self.origin.to_text(omit_final_dot=True)
+        if serial is None:
+            return f"AXFR of {zone} from {self.address} port {self.port}"
+        return f"IXFR of {zone} from {self.address} port {self.port} since serial {serial}"
+
 
 @dataclass(frozen=True, slots=True)
 class UpToDate:
@@ -97,8 +104,8 @@ def transfer_failure(where: str, e: BaseException, started: bool, progress: str,
         return f"{where}: timed out midway {progress}"
     if isinstance(e, (EOFError, OSError)):
         if not started:
-            raise ProviderError(f"{where}: connection failed: {getattr(e, 'strerror', None) or e or type(e).__name__}") \
-                from None
+            why = getattr(e, "strerror", None) or e or type(e).__name__
+            raise ProviderError(f"{where}: connection failed: {why}") from None
         return f"{where}: connection closed midway {progress}, before the closing SOA"
     if not started:
         raise ProviderError(f"{where}: {type(e).__name__}: {e}") from None
@@ -167,8 +174,6 @@ class _Transaction:
 def incremental_transfer(server: Server, serial: int) -> IxfrAnswer:
     """Ask *server* for the changes to its zone since *serial* (see the module doc for the answers).
     Raises ProviderError if the transfer cannot start (unreachable, no answer, TSIG rejected)."""
-    zone = server.origin.to_text(omit_final_dot=True)
-    where = f"IXFR of {zone} from {server.address} port {server.port} since serial {serial}"
     query = dns.message.make_query(server.origin, dns.rdatatype.IXFR, dns.rdataclass.IN)
     query.find_rrset(query.authority, server.origin, dns.rdataclass.IN, dns.rdatatype.SOA, create=True).add(
         dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.SOA, f". . {serial} 0 0 0 0"), 0)
@@ -183,7 +188,7 @@ def incremental_transfer(server: Server, serial: int) -> IxfrAnswer:
         # refusal in its own words.
         return Fallback()
     except (dns.exception.DNSException, EOFError, OSError) as e:
-        return Broken(transfer_failure(where, e, rec.started, f"after {len(rec.changes)} changed RRs",
+        return Broken(transfer_failure(server.where(serial), e, rec.started, f"after {len(rec.changes)} changed RRs",
                                        server.timeout))
     if not rec.committed:
         return UpToDate(serial)

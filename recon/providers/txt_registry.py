@@ -133,7 +133,8 @@ class TxtRegistry:
                 out[key] = m
         return out
 
-    def split(self, records: Mapping[Key, Resource], markers: Mapping[Key, Marker] | None = None) -> dict[Key, Resource]:
+    def split(self, records: Mapping[Key, Resource],
+              markers: Mapping[Key, Marker] | None = None) -> dict[Key, Resource]:
         """Drop markers from *records* and stamp their owners on the records they name; *markers*, if
         given, are ``self.markers(records)`` already found."""
         if markers is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -261,10 +262,10 @@ def test_an_ixfr_answered_with_an_error_code_is_followed_by_an_axfr(bind_zone: B
     assert_same_as_axfr(obs, bind_zone, tmp_path)
 
 
-def test_ixfr_is_signed_like_the_axfr_when_the_server_demands_tsig(bind_zone_factory, bind_server: BindServer,  # type: ignore[no-untyped-def]
-                                                                   tmp_path: Path,
+def test_ixfr_is_signed_like_the_axfr_when_the_server_demands_tsig(bind_zone_factory: Callable[..., BindZone],
+                                                                   bind_server: BindServer, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    z: BindZone = bind_zone_factory(allow_transfer="tsig")
+    z = bind_zone_factory(allow_transfer="tsig")
     monkeypatch.setenv("RECON_TEST_TSIG", bind_server.update_secret)
     o = observer(z, tmp_path, tsig_key_name=UPDATE_KEY, tsig_secret_env="RECON_TEST_TSIG")
     o.observe()

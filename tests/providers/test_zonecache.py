@@ -34,7 +34,9 @@ def keys_for(template: dict[str, str]) -> list[Key]:
 
 
 def value_for(key: Key, i: int) -> str:
-    return MARKERS[i % len(MARKERS)] if key[0] == "TXT" else f"192.0.2.{i % 3}" if key[0] == "A" else f"2001:db8::{i % 3}"
+    if key[0] == "TXT":
+        return MARKERS[i % len(MARKERS)]
+    return f"192.0.2.{i % 3}" if key[0] == "A" else f"2001:db8::{i % 3}"
 
 
 def full(registry: TxtRegistry, model: dict[Key, tuple[int, set[str]]]) -> dict[Key, Resource]:

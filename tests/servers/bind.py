@@ -4,8 +4,9 @@
 allowed). ``BindServer.add_zone`` writes a zone file and adds the zone with ``rndc addzone``;
 AXFR and IXFR are allowed from 127.0.0.1 unless asked otherwise, and RFC 2136 updates are accepted
 only when signed with the server's TSIG update key; the updates go to a journal, from which IXFRs
-are answered however large the delta (``max-ixfr-ratio unlimited``). ``BindZone`` is what tests hold: address, port, zone name,
-``add`` / ``delete`` / ``replace`` through dynamic update, ``axfr()`` and ``serial()``.
+are answered however large the delta (``max-ixfr-ratio unlimited``). ``BindZone`` is what tests
+hold: address, port, zone name, ``add`` / ``delete`` / ``replace`` through dynamic update,
+``axfr()`` and ``serial()``.
 """
 
 from __future__ import annotations
