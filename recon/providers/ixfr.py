@@ -188,8 +188,9 @@ def incremental_transfer(server: Server, serial: int) -> IxfrAnswer:
         # refusal in its own words.
         return Fallback()
     except (dns.exception.DNSException, EOFError, OSError) as e:
-        return Broken(transfer_failure(server.where(serial), e, rec.started, f"after {len(rec.changes)} changed RRs",
-                                       server.timeout))
+        progress = (f"after {len(rec.changes)} changed RRs" if rec.full is None else
+                    f"after {len(rec.full.records)} RRsets of the whole zone")
+        return Broken(transfer_failure(server.where(serial), e, rec.started, progress, server.timeout))
     if not rec.committed:
         return UpToDate(serial)
     assert rec.serial is not None  # the closing SOA was seen, or nothing is committed
