@@ -99,7 +99,7 @@ def dns_normalizer(zone: str, default_ttl: int) -> Normalizer:
 
 
 class DnsObserver:
-    """Lists the records of one zone by AXFR."""
+    """Lists the records of one zone by AXFR; observed again, follows it by IXFR (see the module doc)."""
 
     def __init__(self, settings: DnsSettings, tsig_secret: Secret | None = None) -> None:
         self.settings = settings
