@@ -314,3 +314,11 @@ def test_the_window_options_reach_the_max_deletes_verdict(tmp_path: Path) -> Non
     (v,) = [g for g in json.loads(r.stdout)["guards"] if g["name"] == "max_deletes"]
     assert r.returncode == 3 and v["outcome"] == "hold", r.stdout
     assert v["reason"] == "6 deletes + 0 unapproved in the last 3600 s, window_max 4", v
+
+
+@pytest.mark.parametrize("what", ["loop", "scenario", "policy"])
+def test_the_schemas_name_the_windows(what: str) -> None:
+    text = recon("schema", what).stdout
+    defs = json.loads(text)["$defs"]
+    assert {"window", "window_max"} <= set(defs["MaxDeletesGuard"]["properties"]), what
+    assert "window" in defs["ShrinkGuard"]["properties"], what
