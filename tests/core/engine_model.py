@@ -24,11 +24,11 @@ SHRINK = 0.3
 DROP = 0.3
 CONFIRM = 3  # complete observations below the count baseline that confirm a real fall
 # The windows across cycles, for the machines that turn them on: at most WINDOW_MAX unapproved
-# deletes in any DELETE_WINDOW seconds (five periods, so three cycles at the cap overrun it), and a
-# shrink measured from the largest desired count accepted in the last SHRINK_WINDOW seconds.
-DELETE_WINDOW = 300.0
-WINDOW_MAX = 4
-SHRINK_WINDOW = 300.0
+# deletes in any DELETE_WINDOW seconds (ten periods; one cycle at the per-cycle cap overruns it),
+# and a shrink measured from the largest desired count accepted in the last SHRINK_WINDOW seconds.
+DELETE_WINDOW = 600.0
+WINDOW_MAX = 2
+SHRINK_WINDOW = 600.0
 
 
 def is_protected(key: Key) -> bool:

@@ -48,9 +48,14 @@ def alone(guard: str) -> tuple[str, ...]:
     return (f"TestEngineOnly_{guard}", "TestEngineAllGuards")
 
 
-def windowed(guard: str) -> tuple[str, ...]:
-    """The window machines (each cycle restarts through a state store) for *guard*'s window."""
-    return (f"TestEngineWindows_{guard}", "TestEngineWindows_all")
+# A fixed story per window, as for approvals: half a window apart, so the memory must last that long.
+WINDOW_STORIES = {"max_deletes": "test_a_delete_window_still_counts_deletes_half_a_window_old_after_a_restart",
+                  "desired_shrink": "test_a_shrink_window_measures_from_the_largest_state_it_holds"}
+
+
+def windowed(*guards: str) -> tuple[str, ...]:
+    """The window stories and machines (each cycle restarts through a state store) for *guards*' windows."""
+    return (*(WINDOW_STORIES[g] for g in guards), *(f"TestEngineWindows_{g}" for g in guards), "TestEngineWindows_all")
 
 
 ROWS = "recon/store/rows.py"
@@ -132,7 +137,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("delete window never records unapproved deletes", GUARDS,
            "0 if approved else deleted", "0", windowed("max_deletes")),
     Mutant("windows forget entries at half their length", BASELINE,
-           "if now - e[0] < seconds))", "if now - e[0] < seconds / 2))", windowed("max_deletes")),
+           "if now - e[0] < seconds))", "if now - e[0] < seconds / 2))", windowed("max_deletes", "desired_shrink")),
     Mutant("delete window lost on restart", ROWS,
            'Windows(window(row[10], "delete_window"),', "Windows(Window(),", windowed("max_deletes")),
     Mutant("shrink window ignored", GUARDS,

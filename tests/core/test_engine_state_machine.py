@@ -277,6 +277,12 @@ class WindowMachine(EngineMachine):
 
     WINDOWS = True
 
+    @rule(share=st.floats(0.05, 0.25))
+    def slice_desired(self, share: float) -> None:
+        """The slow failure the windows exist for: the source loses a small share, under every per-cycle guard."""
+        items = sorted(self.desired.items())
+        self.desired = dict(items[: len(items) - max(1, int(len(items) * share))])
+
     def keep(self, state: LoopState) -> LoopState:
         if not hasattr(self, "store"):
             self.store = StateStore(":memory:")
@@ -343,4 +349,34 @@ def test_a_carried_approval_expires() -> None:
     m.observe_only_cycle("grant", 90.0)  # the approval is looked up and carried, nothing is deleted
     m.cycle()  # one period later it has expired
     assert len(m.world) == 10, "deleted under an expired approval"
+    m.teardown()
+
+
+def window_story(guard: str) -> EngineMachine:
+    """A window machine started by hand: ten owned resources, converged, then the source loses two
+    (20%: under every per-cycle guard) and they go; then half a window passes."""
+    m = machine_for("window_story", frozenset({guard}), WindowMachine)()
+    m.setup(initial={k: 1 for k in UNIVERSE[:10]}, owner=LOOP, n_protected=0, unowned=set())
+    m.cycle()
+    m.slice_desired(0.2)
+    m.cycle()
+    assert len(m.world) == 8, "a 20% slice under every per-cycle guard was held"
+    m.now += DELETE_WINDOW / 2  # the two deletes, and the 10 accepted before them, are still inside the window
+    return m
+
+
+def test_a_delete_window_still_counts_deletes_half_a_window_old_after_a_restart() -> None:
+    m = window_story("max_deletes")
+    m.slice_desired(0.05)  # one more: 2 + 1 > window_max 2
+    m.cycle()
+    m.no_window_lets_more_than_window_max_unapproved_deletes_through()
+    assert len(m.world) == 8, "the window's budget let a third unapproved delete through"
+    m.teardown()
+
+
+def test_a_shrink_window_measures_from_the_largest_state_it_holds() -> None:
+    m = window_story("desired_shrink")
+    m.slice_desired(0.25)  # 8 -> 6: 25% of the last accepted, 40% of the window's largest (10)
+    m.cycle()
+    assert len(m.world) == 8, "a shrink beyond 30% of the window's largest state went through"
     m.teardown()
