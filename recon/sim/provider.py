@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
@@ -86,6 +86,11 @@ class SimProvider:
         # if lost); this is what wakes an event-triggered loop, not the drift itself
         self.on_drift_delivered: Callable[[Key], None] = lambda k: None
         world.watch(self._on_change)
+
+    @property
+    def cache(self) -> Mapping[Key, Resource] | None:
+        """Watch mode: the cache as the last observation showed it (None before the first full list)."""
+        return self._cache_view if self._cache is not None else None
 
     def _on_change(self, k: Key, r: Resource | None, cause: str) -> None:
         if not self.in_scope(k):
