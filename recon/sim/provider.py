@@ -198,6 +198,7 @@ class SimProvider:
             self._cache, self._resynced_at = dict(obs.resources), now
             self._cache_view = MappingProxyType(self._cache)
             self._inbox.clear()  # delivered before the list answered: the list has them
+            self._snap = None  # the cache holds it now; the next resync copies the scope anew anyway
             self._position += 1
             # the resync is a full observation (no delta) at the position the next delta starts from
             obs = replace(obs, version=str(self._position))
