@@ -79,7 +79,8 @@ class SimProvider:
         self._hidden: dict[Key, tuple[float, Resource | None]] = {}  # read-after-write lag
         self._cache: dict[Key, Resource] | None = None  # watch mode: the informer's cache
         self._cache_view: MappingProxyType[Key, Resource] = MappingProxyType({})
-        self._inbox: list[tuple[Key, Resource | None]] = []  # delivered, not yet in the cache
+        # delivered, not yet in the cache: the last value per key (None: deleted), so a long pause stays small
+        self._inbox: dict[Key, Resource | None] = {}
         self._position = 0  # the cache's feed position: bumped whenever its content may change
         self._resynced_at = -float("inf")
         # watch mode: called when the change feed brings a drift in scope to the cache (late, or never
@@ -112,7 +113,7 @@ class SimProvider:
 
     def _deliver(self, k: Key, r: Resource | None, drift: bool) -> None:
         assert self._cache is not None
-        self._inbox.append((k, r))
+        self._inbox[k] = r
         if drift:
             self.on_drift_delivered(k)
 
@@ -209,10 +210,10 @@ class SimProvider:
         exactly the keys it says, whatever was lost or is still late."""
         assert self._cache is not None
         since, inbox = self._position, self._inbox
-        changed = frozenset(k for k, _ in inbox)
+        changed = frozenset(inbox)
         if inbox:
             cache = self._cache
-            for k, r in inbox:
+            for k, r in inbox.items():
                 if r is None:
                     cache.pop(k, None)
                 else:
