@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal, NamedTuple, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from recon.sources.callable import FileSource, Source
+from recon.sources.git import GitDesired, build_git_source
+from recon.sources.sql import SqlDesired, build_sql_source
 
 __all__ = ["DESIRED_TYPES", "DesiredType", "InventoryDesired", "build_source", "desired_config_type"]
 
@@ -43,6 +45,8 @@ def _inventory(cfg: InventoryDesired, base: Path) -> Source:
 
 DESIRED_TYPES: dict[str, DesiredType] = {
     "inventory": DesiredType(InventoryDesired, _inventory),
+    "git": DesiredType(GitDesired, build_git_source),
+    "sql": DesiredType(SqlDesired, build_sql_source),
 }
 
 
