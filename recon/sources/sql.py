@@ -112,19 +112,29 @@ class SqlSource:
                     "options": f"-c default_transaction_read_only=on -c statement_timeout={ms}"})
         return self._engine.connect()
 
+    def _dbapi_error(self) -> type[Exception]:
+        """The driver's base exception, raised by its cursor (which SQLAlchemy does not wrap)."""
+        dbapi = getattr(getattr(self._engine, "dialect", None), "dbapi", None)
+        return getattr(dbapi, "Error", ReconError)
+
     def _rows(self) -> tuple[list[str], list[Sequence[Any]]]:
-        with self._connect() as conn, conn.begin():
+        with self._connect() as conn:
+            conn.begin()  # ended by the close below with a ROLLBACK: a read never commits
             if self.url.get_backend_name() == "postgresql":
                 conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 if conn.exec_driver_sql("SHOW transaction_read_only").scalar() != "on":
                     raise SqlSourceError(f"{self.name}: the server did not make the transaction read-only")
             else:
                 conn.exec_driver_sql("PRAGMA query_only = ON")
-            result = conn.exec_driver_sql(self.cfg.query)
-            if not result.returns_rows:
-                raise SqlSourceError(f"{self.name}: the query returned no result set; give a SELECT")
-            rows = result.fetchmany(self.cfg.max_rows + 1)
-            return list(result.keys()), rows
+            # The driver's own cursor, without parameters: a '%' or ':' in the query is the query's, not a placeholder.
+            cur = conn.connection.cursor()
+            try:
+                cur.execute(self.cfg.query)
+                if cur.description is None:
+                    raise SqlSourceError(f"{self.name}: the query returned no result set; give a SELECT")
+                return [d[0] for d in cur.description], cur.fetchmany(self.cfg.max_rows + 1)
+            finally:
+                cur.close()
 
     def load(self) -> DesiredState:
         from sqlalchemy.exc import SQLAlchemyError
@@ -133,7 +143,7 @@ class SqlSource:
             columns, rows = self._rows()
         except SqlSourceError:
             raise
-        except (SQLAlchemyError, OSError, ImportError) as e:
+        except (SQLAlchemyError, OSError, ImportError, self._dbapi_error()) as e:
             raise SqlSourceError(f"{self.name}: {_first_line(e)}") from None
         if len(rows) > self.cfg.max_rows:
             raise SqlSourceError(f"{self.name}: the query returned more than max_rows ({self.cfg.max_rows}) rows; "
