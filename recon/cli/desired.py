@@ -16,6 +16,7 @@ from rich.table import Table
 from recon.cli.console import esc, fail, print_table
 from recon.core.errors import ReconError
 from recon.core.redact import redact, redact_all
+from recon.core.text import plural
 
 
 @click.command("desired-history")
@@ -51,7 +52,7 @@ def desired_history_cmd(loop_config: Path, max_commits: int, as_json: bool, prog
         click.echo(json.dumps(redact_all({"loop": cfg.name, "source": source.name,
                                           "commits": [c.to_dict() for c in changes]}), indent=1))
         return
-    t = Table(title=esc(redact(f"{source.name}: {len(changes)} commit(s), newest first")), title_justify="left")
+    t = Table(title=esc(redact(f"{source.name}: {plural(len(changes), 'commit')}, newest first")), title_justify="left")
     for col in ("commit", "date", "creates", "updates", "deletes", "resources", "subject"):
         t.add_column(col, justify="right" if col in ("creates", "updates", "deletes", "resources") else "left")
     for c in changes:

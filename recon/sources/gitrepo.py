@@ -10,11 +10,14 @@ knows nothing of inventories: it hands back names and bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import signal
+import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,11 +184,38 @@ def remote_cache(base: Path, repo: str) -> Path:
 
 
 def fetch(cache: Path, repo: str, timeout: float, what: str) -> Git:
-    """Fetch every branch and tag of *repo* (and its HEAD) into the bare *cache*, made when missing."""
-    git = Git(cache, timeout, what)
-    if not (cache / "HEAD").exists():
+    """Fetch every branch and tag of *repo* (and its HEAD) into the bare *cache*.
+
+    A missing cache is made in a temporary folder and moved into place only once the first fetch
+    succeeded, so a remote that cannot be reached leaves nothing behind."""
+    if (cache / "HEAD").exists():
+        git = Git(cache, timeout, what)
+        git.run("fetch", *_FETCH, "--", repo, *_REFSPECS)
+        return git
+    made = [p for p in (cache.parent.parent, cache.parent) if not p.exists()]
+    try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        git.run("init", "--bare", "--quiet", "--", str(cache), in_repo=False)
-    git.run("fetch", "--quiet", "--prune", "--no-tags", "--no-recurse-submodules", "--", repo,
-            "+HEAD:refs/recon/HEAD", "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
-    return git
+        tmp = Path(tempfile.mkdtemp(prefix=cache.name + ".", dir=cache.parent))
+    except OSError as e:
+        raise GitError(f"{what}: cannot make the fetch cache {cache}: {e.strerror or e}") from None
+    try:
+        git = Git(tmp, timeout, what)
+        git.run("init", "--bare", "--quiet", "--", str(tmp), in_repo=False)
+        git.run("fetch", *_FETCH, "--", repo, *_REFSPECS)
+        try:
+            os.replace(tmp, cache)
+        except OSError:
+            if not (cache / "HEAD").exists():  # else another process made it first: use theirs
+                raise GitError(f"{what}: cannot move the fetch cache into {cache}") from None
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for p in reversed(made):
+            with contextlib.suppress(OSError):
+                p.rmdir()
+        raise
+    return Git(cache, timeout, what)
+
+
+_FETCH = ("--quiet", "--prune", "--no-tags", "--no-recurse-submodules")
+_REFSPECS = ("+HEAD:refs/recon/HEAD", "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")

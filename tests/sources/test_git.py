@@ -70,6 +70,8 @@ def test_a_failing_git_source_is_an_error_and_a_desired_error(tmp_path: Path, re
 def test_an_unreachable_remote_is_a_desired_error(tmp_path: Path, url: str) -> None:
     url = url.format(port=free_port())  # nothing listens there: the fetch is refused at once
     cfg = source_loop(tmp_path / "loop", {"type": "git", "repo": url, "ref": "main", "timeout": 20})
+    r = recon("plan", cfg, cwd=cfg.parent)
+    assert r.code == 1 and not (cfg.parent / ".recon" / "git").exists(), r.stderr  # a failed first fetch leaves no cache
     line = assert_fails_as_desired_error(cfg, f"git {url}@main", "git fetch failed")
     assert "fatal:" in line
 
