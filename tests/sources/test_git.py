@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,19 @@ def test_an_unreachable_remote_is_a_desired_error(tmp_path: Path, url: str) -> N
     assert r.code == 1 and not (cfg.parent / ".recon" / "git").exists(), r.stderr  # a failed first fetch leaves no cache
     line = assert_fails_as_desired_error(cfg, f"git {url}@main", "git fetch failed")
     assert "fatal:" in line
+
+
+@pytest.mark.timeout(120)
+def test_a_remote_that_never_answers_times_out(tmp_path: Path) -> None:
+    # A loopback listener that accepts and then says nothing: git waits until recon's timeout kills it.
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        url = f"git://127.0.0.1:{server.getsockname()[1]}/inv.git"
+        cfg = source_loop(tmp_path / "loop", {"type": "git", "repo": url, "ref": "main", "timeout": 1})
+        started = time.monotonic()
+        assert_fails_as_desired_error(cfg, f"git {url}@main", "git fetch timed out after 1s")
+        assert time.monotonic() - started < 60
 
 
 def test_a_remote_is_fetched_into_a_bare_cache_on_every_load(tmp_path: Path, repo: Repo) -> None:

@@ -92,3 +92,21 @@ def test_snapshot_and_the_inventory_notebook_take_a_git_loop(tmp_path: Path) -> 
     assert r.code == 0 and len(yaml.safe_load((tmp_path / "snap.yaml").read_text())["resources"]) == 4, r.stderr
     cfg, base = load_loop_config(cfg_path)
     assert len(build_loop(cfg, base).source.load()) == 1
+
+
+@pytest.mark.slow
+def test_the_loop_console_notebook_runs_on_a_git_loop(tmp_path: Path) -> None:
+    import nbformat
+    import papermill as pm
+
+    repo = Repo(tmp_path / "inv")
+    repo.commit({"a.yaml": inventory("host0", "host1")}, "two")
+    cfg = source_loop(tmp_path / "loop", {"type": "git", "repo": "../inv", "ref": "main"})
+    nb_path = ROOT / "notebooks" / "explore" / "loop-console.ipynb"
+    out = tmp_path / "executed.ipynb"
+    pm.execute_notebook(str(nb_path), str(out), parameters={"loop_config": str(cfg)}, cwd=str(nb_path.parent),
+                        progress_bar=False, kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", ())]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert "loop src-loop: state store" in str(outputs)  # the config loaded and the plan cell ran

@@ -110,7 +110,7 @@ def test_a_query_that_would_write_fails_even_for_a_role_that_may_write(tmp_path:
 @pytest.mark.server
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("case", ["no such table", "wrong password", "nothing listening", "too many rows",
-                                  "missing column", "spec not an object", "duplicate"])
+                                  "missing column", "spec not an object", "duplicate", "slow query"])
 def test_a_failing_sql_source_is_an_error_and_a_desired_error(tmp_path: Path, cmdb: Cmdb, case: str) -> None:
     t, env = cmdb.table, cmdb.env()
     settings: dict[str, object] = {}
@@ -128,6 +128,9 @@ def test_a_failing_sql_source_is_an_error_and_a_desired_error(tmp_path: Path, cm
         settings["query"], words = f"SELECT kind, name FROM {t}", words + ["returns no column spec"]
     elif case == "spec not an object":
         settings["query"], words = f"SELECT kind, name, '[1]'::jsonb AS spec FROM {t}", words + ["row 1: column spec"]
+    elif case == "slow query":
+        settings["query"], settings["timeout"] = f"SELECT kind, name, spec FROM {t} WHERE pg_sleep(5) IS NOT NULL", 1
+        words += ["statement timeout"]
     else:
         settings["query"] = f"SELECT kind, 'same' AS name, spec FROM {t}"
         words += ["row 2: duplicate resource A/same (first in row 1)"]
