@@ -11,7 +11,7 @@ path, an unreadable or malformed file) raise :class:`GitSourceError` naming repo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
@@ -26,7 +26,8 @@ from recon.sources.inventory import SUFFIXES, InventoryError, parse_inventory_fi
 from recon.sources.listing import ignored, not_inventory
 from recon.sources.readfile import max_input_bytes
 
-__all__ = ["CommitChanges", "GitDesired", "GitSource", "GitSourceError", "build_git_source", "desired_history"]
+__all__ = ["CommitChanges", "GitDesired", "GitSource", "GitSourceError", "build_git_source", "change_counts",
+           "desired_history"]
 
 
 class GitSourceError(ReconError):
@@ -155,6 +156,13 @@ class CommitChanges:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
+def change_counts(old: Mapping[Key, Resource], new: Mapping[Key, Resource]) -> tuple[int, int, int]:
+    """(creates, updates, deletes) that take desired state *old* to *new*: keys added, keys whose
+    spec or owner changed, keys removed. Pure."""
+    return (sum(k not in old for k in new), sum(k in old and old[k] != r for k, r in new.items()),
+            sum(k not in new for k in old))
+
+
 def desired_history(source: GitSource, max_commits: int = 50,
                     progress: Callable[[int, int], None] | None = None) -> list[CommitChanges]:
     """The changes each of the last *max_commits* commits that touched the source's path made to its
@@ -197,8 +205,7 @@ def desired_history(source: GitSource, max_commits: int = 50,
                                      None, err))
         else:
             out.append(CommitChanges(commit, parent[0] if parent else None, float(ts), subject,
-                                     sum(k not in old for k in new), sum(k in old and old[k] != r for k, r in new.items()),
-                                     sum(k not in new for k in old), len(new)))
+                                     *change_counts(old, new), len(new)))
         if progress is not None:
             progress(i + 1, len(commits))
     return out
