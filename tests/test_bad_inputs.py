@@ -254,13 +254,13 @@ CASES: list[Case] = [
     # issue 14: desired sources refuse what must not reach git or a database, before anything is read
     loop_case("desired-type-unknown", source_config("{type: cmdb, path: d.yaml}"), ("LOOP.yaml:3", "unknown type 'cmdb'")),
     loop_case("git-ref-option", source_config("{type: git, repo: ., ref: --upload-pack=x}"),
-              ("LOOP.yaml:3", "desired.ref")),
+              ("LOOP.yaml:3", "desired.ref", "not a branch, tag or commit")),
     loop_case("git-repo-ext-transport", source_config("{type: git, repo: 'ext::sh -c id', ref: main}"),
               ("LOOP.yaml:3", "desired.repo", "ext::")),
     loop_case("git-repo-password", source_config("{type: git, repo: 'https://u:hunter2@h.test/r.git'}"),
-              ("LOOP.yaml:3", "desired.repo"))._with(secret="hunter2"),
+              ("LOOP.yaml:3", "desired.repo", "a password in a URL"))._with(secret="hunter2"),
     loop_case("sql-url-password", source_config("{type: sql, url: 'postgresql://u:hunter2@h.test/db', query: SELECT 1}"),
-              ("LOOP.yaml:3", "desired.url"))._with(secret="hunter2"),
+              ("LOOP.yaml:3", "desired.url", "carries a password"))._with(secret="hunter2"),
     loop_case("sql-two-statements", source_config("{type: sql, url: 'sqlite:///c.db', query: 'SELECT 1; DROP TABLE t'}"),
               ("LOOP.yaml:3", "desired.query", "one statement")),
     loop_case("desired-history-not-git", loop_config(), ("LOOP.yaml", "desired-history reads a git source"))._with(
