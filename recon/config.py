@@ -18,9 +18,10 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError
 
 from recon.approvers import Approver, StoreApprover, approver_named
 from recon.core.errors import ReconError
@@ -29,6 +30,7 @@ from recon.drivers.loop import Loop
 from recon.providers.base import Actuator, Observer, ProviderError, build_observer
 from recon.providers.snapshot import SnapshotObserver
 from recon.sources.callable import FileSource, Source
+from recon.sources import kubernetes, octodns
 from recon.sources.inventory import describe_validation_error, read_yaml_file
 from recon.store.sqlite import StateStore
 
@@ -55,12 +57,31 @@ LoopName = Annotated[str, AfterValidator(check_loop_name)]
 class ProviderConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: str = Field(description="provider name from the registry: memory, snapshot, dns, postgres, nftables, "
-                                  "aws-security-group, aws-route53, files")
+                                  "aws-security-group, aws-route53, files, kubernetes-export")
 
 
 class DesiredConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    type: Literal["inventory"] = "inventory"
     path: str = Field(description="inventory file or folder, relative to the loop config")
+
+
+# TEMPORARY wiring of the octodns and kubernetes desired types until recon/sources/registry.py
+# (DESIRED_TYPES, build_source) lands; each type's module gives its model and its build(cfg, base).
+_DESIRED_BUILDERS: dict[str, Callable[[Any, Path], Source]] = {
+    "octodns": octodns.build, "kubernetes": kubernetes.build,
+    "inventory": lambda cfg, base: FileSource(base / cfg.path),
+}
+
+
+def _desired_type(v: Any) -> str:
+    return str(v.get("type", "inventory")) if isinstance(v, dict) else str(getattr(v, "type", "inventory"))
+
+
+DesiredSpec = Annotated[Union[Annotated[DesiredConfig, Tag("inventory")],
+                              Annotated[octodns.OctodnsDesired, Tag("octodns")],
+                              Annotated[kubernetes.KubernetesDesired, Tag("kubernetes")]],
+                        Discriminator(_desired_type)]
 
 
 class LoopConfig(BaseModel):
@@ -70,7 +91,7 @@ class LoopConfig(BaseModel):
     name: LoopName | None = Field(None, description="loop name (letters, digits, '.', '_', '-'); "
                                                     "defaults to the config file's stem")
     provider: ProviderConfig
-    desired: DesiredConfig
+    desired: DesiredSpec
     mode: Literal["observe-only", "enforce"] = "observe-only"  # a RunMode; spelled out for the schema
     sync: Convergence = Field(Convergence.SYNC, description="sync, upsert-only (never delete) or create-only")
     owner_id: str | None = None
@@ -136,10 +157,19 @@ def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None) -> 
             raise ConfigError(f"loop {cfg.name}: provider {cfg.provider.type!r} is observe-only; "
                               "enforce mode exists only for the simulation's writable providers")
         actuator = observer
+    # An observer that reads ownership from a marker of its own (kubernetes-export's owner.value) gives
+    # the loop its owner id, so objects without that marker are never delete candidates.
+    marker_owner = getattr(observer, "owner_id", None)
+    if marker_owner is not None:
+        if cfg.owner_id not in (None, marker_owner):
+            raise ConfigError(f"{cfg._origin}: owner_id {cfg.owner_id!r} differs from the provider's owner value "
+                              f"{marker_owner!r}; give one of them")
+        cfg = cfg.model_copy(update={"owner_id": marker_owner})
     if store is None:
         store = StateStore(cfg.state_path(base))
     policy = cfg.policy()
-    return _loop(cfg.name, FileSource(base / cfg.desired.path), observer, policy, store,
+    source = _DESIRED_BUILDERS[cfg.desired.type](cfg.desired, base)
+    return _loop(cfg.name, source, observer, policy, store,
                  approver_named(cfg.approver, store, policy.approval_ttl), actuator)
 
 

@@ -1,0 +1,122 @@
+"""The octodns desired type against the test BIND: recon plan finds what octodns-sync (no --doit) finds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import missing
+from tests.providers.helpers import keys, recon
+from tests.servers.bind import BindZone
+
+pytestmark = pytest.mark.server
+
+# The zone as octoDNS's YAML provider declares it, against the fixture's DEFAULT_RECORDS:
+# www A: TTL 300 -> 60 (update), mail A: new address (update), www AAAA: left out (delete),
+# api A, blog CNAME and a SRV: new (creates); the apex NS, ns1, MX, TXT and docs stay as they are.
+ZONE = """---
+'':
+  - type: MX
+    value: {{exchange: mail.{zone}., preference: 10}}
+  - type: NS
+    value: ns1.{zone}.
+  - type: TXT
+    value: v=spf1 mx -all
+_sip._tcp:
+  type: SRV
+  value: {{port: 5060, priority: 10, target: sip.{zone}., weight: 5}}
+api:
+  ttl: 300
+  type: A
+  value: 192.0.2.30
+blog:
+  type: CNAME
+  value: www.{zone}.
+docs:
+  type: CNAME
+  value: www.{zone}.
+mail:
+  type: A
+  value: 192.0.2.26
+ns1:
+  type: A
+  value: 127.0.0.1
+www:
+  ttl: 60
+  type: A
+  values: [192.0.2.10, 192.0.2.11]
+"""
+
+
+def octodns_config(tmp: Path, z: BindZone, zone_text: str = ZONE) -> Path:
+    """An octoDNS config: the YAML provider as the source, octodns-bind's RFC 2136 provider on the test
+    BIND as the target, and a JSON plan output written to plan.json."""
+    (tmp / "zones").mkdir(exist_ok=True)
+    (tmp / "zones" / f"{z.zone}.yaml").write_text(zone_text.format(zone=z.zone))
+    cfg = {"manager": {"plan_outputs": {"json": {"class": "octodns.provider.plan.PlanJson",
+                                                 "output_filename": str(tmp / "plan.json")}}},
+           "providers": {"config": {"class": "octodns.provider.yaml.YamlProvider", "directory": str(tmp / "zones")},
+                         "bind": {"class": "octodns_bind.Rfc2136Provider", "host": z.server, "port": z.port}},
+           "zones": {f"{z.zone}.": {"sources": ["config"], "targets": ["bind"]}}}
+    p = tmp / "octodns.yaml"
+    p.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return p
+
+
+def require_octodns() -> str:
+    try:
+        import octodns  # noqa: F401
+        import octodns_bind  # noqa: F401
+    except ImportError:
+        missing("needs octoDNS and octodns-bind (the dev extra: pip install -e '.[dev]')")
+    sync = shutil.which("octodns-sync") or str(Path(sys.executable).with_name("octodns-sync"))
+    if not Path(sync).exists():
+        missing("needs octodns-sync (installed with octoDNS by the dev extra)")
+    return sync
+
+
+def octodns_plan(config: Path) -> set[tuple[str, str, str]]:
+    """(op, type, relative name) of each change `octodns-sync` (without --doit) plans."""
+    sync = require_octodns()
+    run = subprocess.run([sync, "--config-file", str(config)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    data = json.loads((config.parent / "plan.json").read_text())
+    out = set()
+    for zones in data.values():
+        for plan in zones.values():
+            for c in plan["changes"]:
+                out.add((c["type"], c["record_type"], c["name"] or "@"))
+    return out
+
+
+def loop(tmp: Path, z: BindZone, config: Path, **desired: Any) -> Path:
+    p = tmp / "LOOP.yaml"
+    p.write_text(yaml.safe_dump({
+        "name": "octo", "provider": {"type": "dns", "zone": z.zone, "server": z.server, "port": z.port, "timeout": 3},
+        "desired": {"type": "octodns", "config": config.name, "zone": z.zone, **desired},
+        "guards": {"max_deletes": False, "max_changes": False}}))
+    return p
+
+
+def recon_plan(tmp: Path, loop_path: Path) -> dict[str, Any]:
+    run = recon("plan", loop_path, "--json", cwd=tmp)
+    assert run.code in (0, 2), run.stderr
+    return run.json()
+
+
+def test_recon_plan_finds_the_changes_octodns_sync_plans(bind_zone: BindZone, tmp_path: Path) -> None:
+    config = octodns_config(tmp_path, bind_zone)
+    expected = octodns_plan(config)
+    assert expected == {("create", "A", "api"), ("create", "CNAME", "blog"), ("create", "SRV", "_sip._tcp"),
+                        ("update", "A", "www"), ("update", "A", "mail"), ("delete", "AAAA", "www")}
+    plan = recon_plan(tmp_path, loop(tmp_path, bind_zone, config))
+    found = {(c["op"], c["kind"], c["name"]) for c in plan["changes"]}
+    assert found == expected
+    assert plan["desired"]["source"].startswith("octodns:")
