@@ -124,7 +124,7 @@ class KubernetesExportObserver:
             objects, _version = read_objects(self.path, "Kubernetes export")
             resources = index_objects(objects, None, CLUSTER_SCOPED)
         except ReconError as e:
-            raise ProviderError(f"{self.name}: {e}") from None
+            raise ProviderError(f"provider kubernetes-export: {e}") from None
         owner = self.settings.owner
         return Observation.of((r.with_owner(owner.owner_of(r)) for r in resources), source=self.name,
                               observed_at=time.time())

@@ -83,7 +83,7 @@ def read_objects(path: Path, what: str) -> tuple[list[tuple[str, dict[str, Any]]
     version (digest of the files' bytes). A file holding no object at all is an error."""
     read: list[tuple[Path, bytes]] = []
     out: list[tuple[str, dict[str, Any]]] = []
-    for f in inventory_files(path, SUFFIXES, KubernetesError):
+    for f in inventory_files(path, SUFFIXES, KubernetesError, what):
         text, raw = read_text_input(f, what, KubernetesError)
         read.append((f, raw))
         found = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -15,8 +16,7 @@ import yaml
 from tests.conftest import missing
 from tests.providers.helpers import keys, recon
 from tests.servers.bind import BindZone
-
-pytestmark = pytest.mark.server
+from tests.sources.helpers import assert_plan_fails_naming, assert_watch_aborts_on_desired_error
 
 # The zone as octoDNS's YAML provider declares it, against the fixture's DEFAULT_RECORDS:
 # www A: TTL 300 -> 60 (update), mail A: new address (update), www AAAA: left out (delete),
@@ -111,6 +111,7 @@ def recon_plan(tmp: Path, loop_path: Path) -> dict[str, Any]:
     return run.json()
 
 
+@pytest.mark.server
 def test_recon_plan_finds_the_changes_octodns_sync_plans(bind_zone: BindZone, tmp_path: Path) -> None:
     config = octodns_config(tmp_path, bind_zone)
     expected = octodns_plan(config)
@@ -120,3 +121,56 @@ def test_recon_plan_finds_the_changes_octodns_sync_plans(bind_zone: BindZone, tm
     found = {(c["op"], c["kind"], c["name"]) for c in plan["changes"]}
     assert found == expected
     assert plan["desired"]["source"].startswith("octodns:")
+
+
+def files_loop(tmp: Path, config: str = "octodns.yaml", zone: str = "example.test") -> Path:
+    """A loop over an octoDNS zone observing an empty folder: what matters here is the source."""
+    (tmp / "tree").mkdir(exist_ok=True)
+    p = tmp / "LOOP.yaml"
+    p.write_text(yaml.safe_dump({"name": "octo", "provider": {"type": "files", "path": "tree"},
+                                 "desired": {"type": "octodns", "config": config, "zone": zone}}))
+    return p
+
+
+def yaml_only_config(tmp: Path, zone_text: str | None = "---\nwww:\n  type: A\n  value: 192.0.2.1\n") -> None:
+    (tmp / "zones").mkdir(exist_ok=True)
+    if zone_text is not None:
+        (tmp / "zones" / "example.test.yaml").write_text(zone_text)
+    (tmp / "octodns.yaml").write_text(yaml.safe_dump({
+        "providers": {"config": {"class": "octodns.provider.yaml.YamlProvider", "directory": "./zones"}},
+        "zones": {"example.test.": {"sources": ["config"], "targets": []}}}))
+
+
+# Each way an octoDNS config fails: never an empty or partial zone, always an error naming config and zone.
+BROKEN = {
+    "missing-config": (lambda tmp: None, ["octodns.yaml", "cannot read octoDNS config", "no such file"]),
+    "malformed-config": (lambda tmp: (tmp / "octodns.yaml").write_text("providers: [\n"), ["octoDNS:", "zone example.test."]),
+    "undeclared-zone": (lambda tmp: yaml_only_config(tmp), ["declares no such zone", "zones: example.test."]),
+    "missing-zone-file": (lambda tmp: yaml_only_config(tmp, None), ["no YAMLs found for example.test"]),
+    "invalid-record": (lambda tmp: yaml_only_config(tmp, "---\nwww:\n  type: A\n  value: not-an-address\n"),
+                       ["octoDNS: ValidationError", "www.example.test"]),
+    "keys-out-of-order": (lambda tmp: yaml_only_config(tmp, "---\nwww:\n  value: 192.0.2.1\n  type: A\n"),
+                          ["keys out of order"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_broken_octodns_config_is_an_error_in_plan_and_a_desired_error_in_watch(tmp_path: Path, case: str) -> None:
+    require_octodns()
+    make, words = BROKEN[case]
+    make(tmp_path)
+    loop_path = files_loop(tmp_path, zone="other.test" if case == "undeclared-zone" else "example.test")
+    assert_plan_fails_naming(tmp_path, loop_path, "octoDNS config", str(tmp_path / "octodns.yaml"), *words)
+    assert_watch_aborts_on_desired_error(tmp_path, loop_path, "octodns.yaml", *words)
+
+
+def test_without_octodns_installed_the_error_says_to_install_the_extra(tmp_path: Path) -> None:
+    yaml_only_config(tmp_path)
+    shadow = tmp_path / "shadow" / "octodns"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('octoDNS is not installed here')\n")
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path / "shadow"), os.environ.get("PYTHONPATH", "")])}
+    run = recon("plan", files_loop(tmp_path), cwd=tmp_path, env=env)
+    assert run.code == 1, run.stderr
+    assert "needs octoDNS; install the octodns extra: pip install 'recon[octodns]'" in " ".join(run.stderr.split())
+    assert "Traceback" not in run.stderr
