@@ -197,8 +197,9 @@ def index_objects(objects: list[tuple[str, dict[str, Any]]], namespace: str | No
 class KubernetesSource:
     """Loads the manifests under one path on every call."""
 
-    def __init__(self, path: Path, namespace: str = "default", cluster_scoped: frozenset[str] = CLUSTER_SCOPED) -> None:
-        self.path, self.namespace, self.cluster_scoped = path, namespace, cluster_scoped
+    def __init__(self, path: Path, namespace: str = "default", cluster_scoped: frozenset[str] = frozenset()) -> None:
+        """*cluster_scoped* adds kinds (custom resources) to the built-in cluster-scoped ones."""
+        self.path, self.namespace, self.cluster_scoped = path, namespace, CLUSTER_SCOPED | cluster_scoped
         self.name = f"kubernetes:{path}"
 
     def load(self) -> DesiredState:
@@ -210,5 +211,4 @@ class KubernetesSource:
 def build(cfg: KubernetesDesired, base: Path) -> KubernetesSource:
     """The source a loop config's ``desired: {type: kubernetes, ...}`` describes; paths relative to *base*."""
     p = Path(os.path.expanduser(cfg.path))
-    return KubernetesSource(p if p.is_absolute() else base / p, cfg.namespace,
-                            CLUSTER_SCOPED | frozenset(cfg.cluster_scoped))
+    return KubernetesSource(p if p.is_absolute() else base / p, cfg.namespace, frozenset(cfg.cluster_scoped))

@@ -5,7 +5,9 @@ populates the zone from the sources the config lists for it (its YAML provider o
 runs the zone's processors and octoDNS's own validation, exactly as ``octodns-sync`` builds the
 desired side of its plan. Each record becomes the resource the ``dns`` observer reports for it:
 ``kind`` the record type, ``name`` relative to the zone (``@`` for the apex, lower case), ``spec``
-``{ttl, values}`` with the values in presentation form. octoDNS is an optional extra; without it,
+``{ttl, values}`` with the values in presentation form. octoDNS resolves the relative paths of its
+config (a YAML provider's ``directory``) against the folder it runs in: recon runs it in ``workdir``,
+by default the loop config's folder, as ``octodns-sync`` run from there. octoDNS is an optional extra; without it,
 or when octoDNS raises, loading fails with one line naming the config and the zone, never with a
 short or empty state. This module reads; it never builds a plan for, or writes to, a target.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -40,13 +43,16 @@ class OctodnsDesired(BaseModel):
     config: str = Field(min_length=1, description="octoDNS config file (its YAML), relative to the loop config")
     zone: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.*-]+$",
                       description="zone as the octoDNS config names it, e.g. example.test (final dot optional)")
+    workdir: str = Field(".", min_length=1, description="folder octodns-sync runs in, which the octoDNS config's "
+                                                        "relative paths start from; relative to the loop config")
 
 
 class OctodnsSource:
     """Loads one zone of an octoDNS config on every call, through octoDNS's Manager."""
 
-    def __init__(self, config: Path, zone: str) -> None:
+    def __init__(self, config: Path, zone: str, workdir: Path | None = None) -> None:
         self.config = config
+        self.workdir = workdir if workdir is not None else config.parent
         self.zone = zone.rstrip(".").lower() + "."
         self.name = f"octodns:{config}#{self.zone}"
 
@@ -57,6 +63,8 @@ class OctodnsSource:
         # The bounded reader first: a FIFO, a folder or a huge file named as the config fails here,
         # in recon's words, before octoDNS opens it.
         read_input(self.config, "octoDNS config", OctodnsError)
+        if not self.workdir.is_dir():
+            raise OctodnsError(f"{self._where()}: workdir {self.workdir}: no such folder")
         records = self._records()
         resources = [Resource(kind, name, {"ttl": ttl, "values": values}) for kind, name, ttl, values in records]
         digest = hashlib.sha256(json.dumps(records, sort_keys=True).encode()).hexdigest()[:12]
@@ -68,8 +76,9 @@ class OctodnsSource:
         except ImportError:
             raise OctodnsError(f"{self._where()}: desired type octodns needs octoDNS; {INSTALL_HINT}") from None
         try:
-            with _quiet_octodns():
-                manager = Manager(str(self.config))
+            # The loop runs in one thread: changing the working directory for the read is safe here.
+            with _quiet_octodns(), contextlib.chdir(self.workdir):
+                manager = Manager(str(self.config.resolve()))
                 zone = self._populate(manager)
                 records = [_record(r) for r in zone.records]
         except OctodnsError:
@@ -122,5 +131,5 @@ def _one_line(e: BaseException) -> str:
 
 def build(cfg: OctodnsDesired, base: Path) -> OctodnsSource:
     """The source a loop config's ``desired: {type: octodns, ...}`` describes; paths relative to *base*."""
-    p = Path(cfg.config).expanduser()
-    return OctodnsSource(p if p.is_absolute() else base / p, cfg.zone)
+    p, w = Path(cfg.config).expanduser(), Path(cfg.workdir).expanduser()
+    return OctodnsSource(p if p.is_absolute() else base / p, cfg.zone, w if w.is_absolute() else base / w)

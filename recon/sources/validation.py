@@ -64,6 +64,8 @@ def error_words(err: Mapping[str, Any], model: type[BaseModel] | None = None) ->
         return _missing(loc, model)
     if kind in _MAPPING or kind in _LIST or kind in _EXPECTED:
         return f"expected {_expected(kind, type_at(model, loc))}, got {value_kind(err.get('input'))}"
+    if kind == "union_tag_invalid":  # a `type:` naming no member of a tagged union (desired types)
+        return f"unknown type {ctx.get('tag')!r}; known: {str(ctx.get('expected_tags', '')).replace(chr(39), '')}"
     if kind in ("literal_error", "enum"):
         return f"expected {_one_of(ctx.get('expected', ''))}, got {value_kind(err.get('input'))}"
     if kind in _BOUND:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import missing
+from tests.conftest import ROOT, missing
 from tests.providers.helpers import keys, recon
 from tests.servers.bind import BindZone
 from tests.sources.helpers import assert_plan_fails_naming, assert_watch_aborts_on_desired_error
@@ -83,17 +83,14 @@ def require_octodns() -> str:
 
 
 def octodns_plan(config: Path) -> set[tuple[str, str, str]]:
-    """(op, type, relative name) of each change `octodns-sync` (without --doit) plans."""
-    sync = require_octodns()
-    run = subprocess.run([sync, "--config-file", str(config)], capture_output=True, text=True, timeout=120)
+    """(op, type, relative name) of each change `octodns-sync` (without --doit), run in the config's
+    folder, plans; its JSON plan output is plan.json there."""
+    run = subprocess.run([require_octodns(), "--config-file", config.name], cwd=config.parent, capture_output=True,
+                         text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     data = json.loads((config.parent / "plan.json").read_text())
-    out = set()
-    for zones in data.values():
-        for plan in zones.values():
-            for c in plan["changes"]:
-                out.add((c["type"], c["record_type"], c["name"] or "@"))
-    return out
+    return {(c["type"], c["record_type"], c["name"] or "@") for zones in data.values() for plan in zones.values()
+            for c in plan["changes"]}
 
 
 def loop(tmp: Path, z: BindZone, config: Path, **desired: Any) -> Path:
@@ -174,3 +171,22 @@ def test_without_octodns_installed_the_error_says_to_install_the_extra(tmp_path:
     assert run.code == 1, run.stderr
     assert "needs octoDNS; install the octodns extra: pip install 'recon[octodns]'" in " ".join(run.stderr.split())
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.server
+def test_the_example_plans_what_octodns_sync_plans(bind_zone_factory: Any, tmp_path: Path) -> None:
+    z: BindZone = bind_zone_factory(zone="example.test")
+    shutil.copytree(ROOT / "examples" / "octodns", tmp_path / "ex")
+    ex = tmp_path / "ex"
+    cfg = yaml.safe_load((ex / "config.yaml").read_text())
+    cfg["providers"]["bind"]["port"] = z.port
+    cfg["manager"] = {"plan_outputs": {"json": {"class": "octodns.provider.plan.PlanJson",
+                                                "output_filename": str(ex / "plan.json")}}}
+    (ex / "config.yaml").write_text(yaml.safe_dump(cfg))
+    loop_cfg = yaml.safe_load((ex / "LOOP.yaml").read_text())
+    loop_cfg["provider"]["port"] = z.port
+    (ex / "LOOP.yaml").write_text(yaml.safe_dump(loop_cfg))
+    expected = octodns_plan(ex / "config.yaml")
+    assert expected == {("create", "A", "api")}
+    plan = recon_plan(ex, ex / "LOOP.yaml")
+    assert {(c["op"], c["kind"], c["name"]) for c in plan["changes"]} == expected
