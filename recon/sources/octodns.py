@@ -76,9 +76,10 @@ class OctodnsSource:
         except ImportError:
             raise OctodnsError(f"{self._where()}: desired type octodns needs octoDNS; {INSTALL_HINT}") from None
         try:
+            config = str(self.config.resolve())
             # The loop runs in one thread: changing the working directory for the read is safe here.
             with _quiet_octodns(), contextlib.chdir(self.workdir):
-                manager = Manager(str(self.config.resolve()))
+                manager = Manager(config)
                 zone = self._populate(manager)
                 records = [_record(r) for r in zone.records]
         except OctodnsError:

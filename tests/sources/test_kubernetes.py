@@ -121,7 +121,8 @@ def served(obj: dict[str, Any], marks: dict[str, dict[str, str]], n: int) -> dic
         live["status"] = {"loadBalancer": {}}
     elif kind == "Secret":
         live["type"] = "Opaque"
-    live.pop("status", None) if kind in ("ConfigMap", "Secret") else None
+    if kind in ("ConfigMap", "Secret"):
+        live.pop("status", None)  # kinds without a status
     return live
 
 
@@ -129,8 +130,8 @@ def objects_of(path: Path) -> list[dict[str, Any]]:
     return [d for f in sorted(path.iterdir()) for d in yaml.safe_load_all(f.read_text()) if d]
 
 
-def export(tmp: Path, objs: list[dict[str, Any]], mark: Any, extra: list[dict[str, Any]] = (), name: str = "cluster.yaml",
-           ) -> Path:
+def export(tmp: Path, objs: list[dict[str, Any]], mark: Any, extra: tuple[dict[str, Any], ...] = (),
+           name: str = "cluster.yaml") -> Path:
     """`kubectl get ... -o yaml` of *objs* (each carrying *mark*) and *extra* (as they are): a List."""
     items = []
     for i, o in enumerate(objs):
@@ -178,9 +179,9 @@ def test_kustomize_output_keys_kind_group_and_namespace_and_hides_secret_values(
 def test_export_plans_in_sync_and_only_marked_objects_are_delete_candidates(tmp_path: Path, marker: str) -> None:
     owner, mine, theirs = MARKERS[marker]
     desired = kustomized(tmp_path, app_manifests(tmp_path))
-    extra = [configmap(tmp_path, "old-config", mine("/ConfigMap", "apps/old-config"), 7),      # ours, gone: a delete
+    extra = (configmap(tmp_path, "old-config", mine("/ConfigMap", "apps/old-config"), 7),      # ours, gone: a delete
              configmap(tmp_path, "kube-root-ca.crt", {}, 8),                                 # no marker at all
-             configmap(tmp_path, "their-config", theirs("/ConfigMap", "apps/their-config"), 9)]  # another owner's
+             configmap(tmp_path, "their-config", theirs("/ConfigMap", "apps/their-config"), 9))  # another owner's
     export(tmp_path, objects_of(desired), mine, extra)
     p = plan(tmp_path, loop(tmp_path, owner))
     # Server-set fields (uid, resourceVersion, managedFields, last-applied, status, defaults, the
@@ -195,7 +196,7 @@ def test_export_plans_in_sync_and_only_marked_objects_are_delete_candidates(tmp_
     assert ownership["outcome"] == "exclude", ownership
 
 
-def test_without_the_ownership_guard_still_no_unmarked_delete_runs_unless_asked(tmp_path: Path) -> None:
+def test_the_owner_comes_from_the_marker_settings_and_is_required(tmp_path: Path) -> None:
     """The owner id comes from the provider's owner value: a loop config need not repeat it, and one
     that names another is refused rather than guessed."""
     owner, mine, _ = MARKERS["argocd"]
