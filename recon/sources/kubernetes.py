@@ -22,12 +22,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Resource
@@ -60,14 +61,27 @@ class KubernetesError(ReconError):
     """A manifest or export could not be read or mapped; the message names the file and line."""
 
 
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def _namespace(v: str) -> str:
+    if not _DNS_LABEL.fullmatch(v):
+        raise ValueError("not a Kubernetes namespace: lower-case letters, digits and '-', starting and ending "
+                         "with a letter or digit, at most 63")
+    return v
+
+
+Namespace = Annotated[str, AfterValidator(_namespace)]
+
+
 class KubernetesDesired(BaseModel):
     """``desired:`` of a loop whose desired state is a folder or file of Kubernetes manifests."""
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["kubernetes"]
     path: str = Field(min_length=1, description="manifest file or folder (.yaml, .yml, .json), relative to the loop config")
-    namespace: str = Field("default", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
-                           description="namespace of manifests that name none, as `kubectl apply -n` would give")
+    namespace: Namespace = Field("default", description="namespace of manifests that name none, "
+                                                        "as `kubectl apply -n` would give")
     cluster_scoped: tuple[str, ...] = Field((), description="further cluster-scoped kinds as Kind.group "
                                                             "(custom resources), besides the built-in ones")
 

@@ -65,7 +65,9 @@ def error_words(err: Mapping[str, Any], model: type[BaseModel] | None = None) ->
     if kind in _MAPPING or kind in _LIST or kind in _EXPECTED:
         return f"expected {_expected(kind, type_at(model, loc))}, got {value_kind(err.get('input'))}"
     if kind == "union_tag_invalid":  # a `type:` naming no member of a tagged union (desired types)
-        return f"unknown type {ctx.get('tag')!r}; known: {str(ctx.get('expected_tags', '')).replace(chr(39), '')}"
+        known = [t for c in _choices(type_at(model, loc)) if isinstance(c, type) and issubclass(c, BaseModel)
+                 for t in _tags(c)]
+        return f"unknown type {ctx.get('tag')!r}; known: {', '.join(map(str, known))}"
     if kind in ("literal_error", "enum"):
         return f"expected {_one_of(ctx.get('expected', ''))}, got {value_kind(err.get('input'))}"
     if kind in _BOUND:
@@ -94,7 +96,7 @@ def _step(tp: Any, part: Any) -> Any:
         if isinstance(part, str) and isinstance(c, type) and issubclass(c, BaseModel):
             if part in c.model_fields:
                 return c.model_fields[part].annotation
-            if part == c.__name__:  # a union member's tag in the location
+            if part == c.__name__ or part in _tags(c):  # a union member's tag in the location
                 return c
         origin, args = typing.get_origin(c), typing.get_args(c)
         if isinstance(part, int) and origin in (list, tuple, set, frozenset) and args:
@@ -102,6 +104,28 @@ def _step(tp: Any, part: Any) -> Any:
         if isinstance(part, str) and origin is dict and len(args) == 2:
             return args[1]
     return None
+
+
+def _tags(model: type[BaseModel]) -> tuple[Any, ...]:
+    """The values of *model*'s ``type: Literal[...]`` field: its tags in a union tagged by type (desired types)."""
+    field = model.model_fields.get("type")
+    return typing.get_args(field.annotation) if field is not None and typing.get_origin(field.annotation) is typing.Literal else ()
+
+
+def shown_loc(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """*loc* as the user wrote the path: without the union tags pydantic puts in it (``desired.octodns.config``
+    is ``desired.config`` in the file)."""
+    out: list[Any] = []
+    tp: Any = model
+    for part in loc:
+        nxt = _step(tp, part)
+        tagged = isinstance(part, str) and any(
+            isinstance(c, type) and issubclass(c, BaseModel) and part not in c.model_fields
+            and (part == c.__name__ or part in _tags(c)) for c in _choices(tp))
+        if not tagged:
+            out.append(part)
+        tp = nxt
+    return tuple(out)
 
 
 def _choices(tp: Any) -> list[Any]:
