@@ -57,6 +57,15 @@ CLUSTER_SCOPED = frozenset({
 })
 
 
+# Inputs of tools that render manifests: reading them as objects would plan nonsense.
+_RENDER_FIRST = {
+    **dict.fromkeys(("kustomization.yaml", "kustomization.yml"),
+                    "a kustomization, not manifests: render it with `kubectl kustomize DIR > FILE`"),
+    **dict.fromkeys(("Chart.yaml", "values.yaml"), "a Helm chart file, not manifests: render the chart with "
+                                                   "`helm template RELEASE CHART > FILE`"),
+}
+
+
 class KubernetesError(ReconError):
     """A manifest or export could not be read or mapped; the message names the file and line."""
 
@@ -98,6 +107,8 @@ def read_objects(path: Path, what: str) -> tuple[list[tuple[str, dict[str, Any]]
     read: list[tuple[Path, bytes]] = []
     out: list[tuple[str, dict[str, Any]]] = []
     for f in inventory_files(path, SUFFIXES, KubernetesError, what):
+        if f.name in _RENDER_FIRST:
+            raise KubernetesError(f"{f}: {_RENDER_FIRST[f.name]}; point path at the rendered manifests")
         text, raw = read_text_input(f, what, KubernetesError)
         read.append((f, raw))
         found = False

@@ -72,3 +72,20 @@ def test_defaults_are_forgiven_only_where_documented() -> None:
     assert diff({desired.key: desired}, {desired.key: Resource("Deployment.apps", "a/w", live)}, n).in_sync
     live["spec"]["minReadySeconds"] = 5  # not a default: a real difference
     assert diff({desired.key: desired}, {desired.key: Resource("Deployment.apps", "a/w", live)}, n).updates
+
+
+def test_helm_template_output_reads_with_its_comments_and_empty_documents(tmp_path: Path) -> None:
+    (tmp_path / "out.yaml").write_text(
+        "---\n# Source: web/templates/serviceaccount.yaml\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n"
+        "  name: web\n  labels:\n    helm.sh/chart: web-0.1.0\n---\n# Source: web/templates/empty.yaml\n---\n"
+        "# Source: web/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"
+        "spec:\n  ports:\n    - port: 80\n")
+    assert set(KubernetesSource(tmp_path / "out.yaml").load().resources) == {("ServiceAccount", "default/web"),
+                                                                           ("Service", "default/web")}
+
+
+@pytest.mark.parametrize("name", ["kustomization.yaml", "Chart.yaml"])
+def test_a_folder_of_unrendered_sources_says_to_render_it(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).write_text("resources: [a.yaml]\n")
+    with pytest.raises(KubernetesError, match="render"):
+        KubernetesSource(tmp_path).load()
