@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Resource
+from recon.core.redact import redact
 from recon.sources.readfile import read_input
 
 INSTALL_HINT = "install the octodns extra: pip install 'recon[octodns]'"
@@ -85,7 +86,8 @@ class OctodnsSource:
         except OctodnsError:
             raise
         except Exception as e:  # octoDNS's own errors (ManagerException, ValidationError, YAML, I/O)
-            raise OctodnsError(f"{self._where()}: octoDNS: {type(e).__name__}: {_one_line(e)}") from None
+            # Redacted: octoDNS may quote a provider's settings, and a target's settings hold its credentials.
+            raise OctodnsError(f"{self._where()}: octoDNS: {type(e).__name__}: {redact(_one_line(e))}") from None
         return sorted(records)
 
     def _populate(self, manager: Any) -> Any:
