@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import require_binary
+from tests.conftest import ROOT, require_binary
 from tests.providers.helpers import keys, recon
 from tests.sources.helpers import assert_plan_fails_naming, assert_watch_aborts_on_desired_error
 
@@ -287,3 +288,20 @@ def test_a_broken_export_is_an_observation_error_naming_the_provider(tmp_path: P
     kustomized(tmp_path, app_manifests(tmp_path))
     (tmp_path / "cluster.yaml").write_text(text)
     assert_plan_fails_naming(tmp_path, loop(tmp_path, owner), "provider kubernetes-export: ", "cluster.yaml")
+
+
+@pytest.mark.slow
+def test_the_loop_console_notebook_takes_the_kubernetes_example(tmp_path: Path) -> None:
+    import nbformat
+    import papermill as pm
+
+    shutil.copytree(ROOT / "examples" / "kubernetes", tmp_path / "k8s")
+    console = ROOT / "notebooks" / "explore" / "loop-console.ipynb"
+    out = tmp_path / "executed.ipynb"
+    pm.execute_notebook(str(console), str(out), parameters={"loop_config": str(tmp_path / "k8s" / "LOOP.yaml")},
+                        cwd=str(console.parent), progress_bar=False, kernel_name="python3",
+                        extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    nb = nbformat.read(out, as_version=4)
+    assert [o.get("ename") for c in nb.cells for o in c.get("outputs", ()) if o.output_type == "error"] == []
+    shown = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "loop kubernetes-example: state store" in shown  # the plan itself is in widgets
