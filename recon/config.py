@@ -164,6 +164,9 @@ def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None) -> 
         if cfg.owner_id not in (None, marker_owner):
             raise ConfigError(f"{cfg._origin}: owner_id {cfg.owner_id!r} differs from the provider's owner value "
                               f"{marker_owner!r}; give one of them")
+        if not cfg.guards.ownership.enabled:
+            raise ConfigError(f"{cfg._origin}: provider {cfg.provider.type} reads ownership from owner markers; "
+                              "guards.ownership cannot be disabled for it (unmarked objects are never deleted)")
         cfg = cfg.model_copy(update={"owner_id": marker_owner})
     if store is None:
         store = StateStore(cfg.state_path(base))

@@ -205,6 +205,8 @@ def test_the_owner_comes_from_the_marker_settings_and_is_required(tmp_path: Path
     export(tmp_path, objects_of(desired), mine)
     run = recon("plan", loop(tmp_path, owner, owner_id="someone-else"), cwd=tmp_path)
     assert run.code == 1 and "owner_id 'someone-else' differs from the provider's owner value 'web'" in run.stderr
+    run = recon("plan", loop(tmp_path, owner, guards={"ownership": False}), cwd=tmp_path, env={"COLUMNS": "1000"})
+    assert run.code == 1 and "guards.ownership cannot be disabled for it" in run.stderr, run.stderr
     run = recon("plan", loop(tmp_path, {"marker": "label", "value": "web"}), cwd=tmp_path)
     assert run.code == 1 and "key is given with marker: label" in run.stderr
     bare = tmp_path / "LOOP.yaml"
