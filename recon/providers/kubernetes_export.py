@@ -15,7 +15,9 @@ Ownership comes from the marker the tool that applies the manifests writes, chos
   ``applyset.kubernetes.io/part-of``; ``label``: any label ``key`` (``kubectl apply --prune -l``).
 
 An object's owner is the marker's value; the loop's ``owner_id`` is ``value``, so an object without
-the chosen marker, or with another value, is never a delete candidate. ``owner`` is required: an
+the chosen marker, or with another value, is never a delete candidate; nor is one with
+``ownerReferences`` (made by a controller, removed by the garbage collector, as Argo CD's prune
+leaves it too). ``owner`` is required: an
 export holds the whole cluster, and a prune without ownership would delete all of it. The export is
 a file, so the observation is complete or an error: one that cannot be read or parsed raises
 :class:`ProviderError` naming ``file:line``. This module reads a file; it never talks to a cluster.
@@ -76,6 +78,10 @@ class OwnerMarker(BaseModel):
     def owner_of(self, r: Resource) -> str | None:
         """The owner the marker gives *r*, or None when it carries none."""
         meta = r.spec.get("metadata") or {}
+        if meta.get("ownerReferences"):
+            # Made by a controller (a Deployment's ReplicaSets and Pods copy its labels): its owner
+            # object is what the tool applied, and the garbage collector, not a prune, removes it.
+            return None
         labels, notes = meta.get("labels") or {}, meta.get("annotations") or {}
         if self.marker == "argocd" and self.tracking == "annotation":
             return _argocd_app(notes.get(TRACKING_ID), r)

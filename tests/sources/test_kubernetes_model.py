@@ -89,3 +89,12 @@ def test_a_folder_of_unrendered_sources_says_to_render_it(tmp_path: Path, name: 
     (tmp_path / name).write_text("resources: [a.yaml]\n")
     with pytest.raises(KubernetesError, match="render"):
         KubernetesSource(tmp_path).load()
+
+
+def test_an_object_a_controller_made_is_never_the_tools_to_prune() -> None:
+    marker = OwnerMarker(marker="argocd", tracking="label", value="web")
+    labels = {"app.kubernetes.io/instance": "web"}
+    assert marker.owner_of(Resource("Deployment.apps", "apps/web", {"metadata": {"labels": labels}})) == "web"
+    replica_set = {"metadata": {"labels": labels, "ownerReferences": [{"kind": "Deployment", "name": "web",
+                                                                       "controller": True}]}}
+    assert marker.owner_of(Resource("ReplicaSet.apps", "apps/web-5d8f", replica_set)) is None
