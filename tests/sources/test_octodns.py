@@ -20,9 +20,12 @@ from tests.sources.helpers import assert_plan_fails_naming, assert_watch_aborts_
 
 # The zone as octoDNS's YAML provider declares it, against the fixture's DEFAULT_RECORDS:
 # www A: TTL 300 -> 60 (update), mail A: new address (update), www AAAA: left out (delete),
-# api A, blog CNAME and a SRV: new (creates); the apex NS, ns1, MX, TXT and docs stay as they are.
+# api A, blog CNAME, a SRV, an apex CAA and a TXT with an escaped semicolon: new (creates); the apex
+# NS, ns1, MX, TXT and docs stay as they are.
 ZONE = """---
 '':
+  - type: CAA
+    value: {{flags: 0, tag: issue, value: ca.example.net}}
   - type: MX
     value: {{exchange: mail.{zone}., preference: 10}}
   - type: NS
@@ -45,6 +48,9 @@ docs:
 mail:
   type: A
   value: 192.0.2.26
+notes:
+  type: TXT
+  values: ['k=v\\; more', plain]
 ns1:
   type: A
   value: 127.0.0.1
@@ -113,6 +119,7 @@ def test_recon_plan_finds_the_changes_octodns_sync_plans(bind_zone: BindZone, tm
     config = octodns_config(tmp_path, bind_zone)
     expected = octodns_plan(config)
     assert expected == {("create", "A", "api"), ("create", "CNAME", "blog"), ("create", "SRV", "_sip._tcp"),
+                        ("create", "CAA", "@"), ("create", "TXT", "notes"),
                         ("update", "A", "www"), ("update", "A", "mail"), ("delete", "AAAA", "www")}
     plan = recon_plan(tmp_path, loop(tmp_path, bind_zone, config))
     found = {(c["op"], c["kind"], c["name"]) for c in plan["changes"]}
@@ -190,3 +197,21 @@ def test_the_example_plans_what_octodns_sync_plans(bind_zone_factory: Any, tmp_p
     assert expected == {("create", "A", "api")}
     plan = recon_plan(ex, ex / "LOOP.yaml")
     assert {(c["op"], c["kind"], c["name"]) for c in plan["changes"]} == expected
+
+
+@pytest.mark.server
+def test_once_octodns_applied_the_zone_both_plan_nothing(bind_server: Any, bind_zone: BindZone, tmp_path: Path) -> None:
+    """octoDNS writes the records (TXT escapes, CAA, SRV) its own way; recon reads them back as in sync."""
+    from tests.servers.bind import UPDATE_KEY
+
+    config = octodns_config(tmp_path, bind_zone)
+    cfg = yaml.safe_load(config.read_text())
+    cfg["providers"]["bind"].update(key_name=UPDATE_KEY, key_secret=bind_server.update_secret,
+                                    key_algorithm="hmac-sha256")
+    config.write_text(yaml.safe_dump(cfg))
+    run = subprocess.run([require_octodns(), "--config-file", config.name, "--doit"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert octodns_plan(config) == set()
+    run = recon("plan", loop(tmp_path, bind_zone, config), "--json", cwd=tmp_path)
+    assert run.code == 0 and run.json()["in_sync"] is True, run.stdout
