@@ -56,7 +56,7 @@ LoopName = Annotated[str, AfterValidator(check_loop_name)]
 class ProviderConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: str = Field(description="provider name from the registry: memory, snapshot, dns, postgres, nftables, "
-                                  "aws-security-group, aws-route53, files")
+                                  "aws-security-group, aws-route53, files, kubernetes-export")
 
 
 # `desired: {type: NAME, ...}`, one model per registered source type; without `type`, an inventory.
@@ -140,6 +140,17 @@ def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None) -> 
             raise ConfigError(f"loop {cfg.name}: provider {cfg.provider.type!r} is observe-only; "
                               "enforce mode exists only for the simulation's writable providers")
         actuator = observer
+    # An observer that reads ownership from a marker of its own (kubernetes-export's owner.value) gives
+    # the loop its owner id, so objects without that marker are never delete candidates.
+    marker_owner = getattr(observer, "owner_id", None)
+    if marker_owner is not None:
+        if cfg.owner_id not in (None, marker_owner):
+            raise ConfigError(f"{cfg._origin}: owner_id {cfg.owner_id!r} differs from the provider's owner value "
+                              f"{marker_owner!r}; give one of them")
+        if not cfg.guards.ownership.enabled:
+            raise ConfigError(f"{cfg._origin}: provider {cfg.provider.type} reads ownership from owner markers; "
+                              "guards.ownership cannot be disabled for it (unmarked objects are never deleted)")
+        cfg = cfg.model_copy(update={"owner_id": marker_owner})
     if store is None:
         store = StateStore(cfg.state_path(base))
     policy = cfg.policy()

@@ -20,12 +20,14 @@ from recon.sources.readfile import file_kind, open_problem
 IGNORED_SUFFIXES = (".md", ".txt", ".rst")
 
 
-def inventory_files(path: Path, suffixes: tuple[str, ...], error: type[ReconError]) -> list[Path]:
-    """The inventory files of *path*, sorted; problems raise *error* naming the entry at fault."""
+def inventory_files(path: Path, suffixes: tuple[str, ...], error: type[ReconError],
+                    what: str = "inventory") -> list[Path]:
+    """The inventory files of *path*, sorted; problems raise *error* naming the entry at fault and
+    what the path was meant to be (*what*: "inventory", "Kubernetes manifests")."""
     try:
         st = os.stat(path)
     except OSError as e:
-        raise error(f"{path}: cannot read inventory: {open_problem(path, e)}") from None
+        raise error(f"{path}: cannot read {what}: {open_problem(path, e)}") from None
     if not stat.S_ISDIR(st.st_mode):
         return [path]  # read_input refuses it unless it is a regular file
     files: list[Path] = []

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, NamedTuple, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from recon.sources.callable import FileSource, Source
+from recon.sources import kubernetes, octodns
 from recon.sources.git import GitDesired, build_git_source
 from recon.sources.sql import SqlDesired, build_sql_source
 
@@ -47,6 +48,8 @@ DESIRED_TYPES: dict[str, DesiredType] = {
     "inventory": DesiredType(InventoryDesired, _inventory),
     "git": DesiredType(GitDesired, build_git_source),
     "sql": DesiredType(SqlDesired, build_sql_source),
+    "octodns": DesiredType(octodns.OctodnsDesired, octodns.build),
+    "kubernetes": DesiredType(kubernetes.KubernetesDesired, kubernetes.build),
 }
 
 
