@@ -275,3 +275,23 @@ def test_ixfr_is_signed_like_the_axfr_when_the_server_demands_tsig(bind_zone_fac
     assert dict(obs.resources) == dict(observer(z, tmp_path, tsig_key_name=UPDATE_KEY,
                                                 tsig_secret_env="RECON_TEST_TSIG").observe().resources)
     assert bind_server.transfers(z.zone) == ["AXFR", "IXFR", "AXFR"]
+
+
+def test_a_delta_that_adds_this_loops_owner_to_another_loops_marker_claims_nothing(bind_zone: BindZone,
+                                                                                    tmp_path: Path) -> None:
+    # www is another loop's; a delta adds a second marker value naming this loop. The record is now
+    # claimed twice: neither claim may make it this loop's, so the plan deletes nothing of it.
+    bind_zone.add("_owner.a.www", "TXT", 300, '"heritage=external-dns,external-dns/owner=other-loop"')
+    loop_cfg = write_loop(tmp_path, provider(bind_zone, bind_zone.zone), [r.to_dict() for r in DESIRED[1:]],
+                          owner_id="dns-loop", guards={"max_deletes": {"max": 100, "max_fraction": 1}})
+    cfg, base = load_loop_config(loop_cfg)
+    loop = build_loop(cfg, base, store=StateStore(":memory:"))
+    first = loop.observer.observe()
+    assert first.resources[("A", "www")].owner == "other-loop"
+    bind_zone.add("_owner.a.www", "TXT", 300, MARKER)
+    obs = loop.observer.observe()
+    assert obs.changed is not None and ("A", "www") in obs.changed
+    assert obs.resources[("A", "www")].owner != "dns-loop"
+    assert_same_as_axfr(obs, bind_zone, tmp_path)
+    record = plan_once(loop, time.time(), observation=obs).record
+    assert ("A", "www") not in {tuple(k) for k in record.deleted_keys} and record.would_delete == 0
