@@ -295,3 +295,16 @@ def test_a_delta_that_adds_this_loops_owner_to_another_loops_marker_claims_nothi
     assert_same_as_axfr(obs, bind_zone, tmp_path)
     record = plan_once(loop, time.time(), observation=obs).record
     assert ("A", "www") not in {tuple(k) for k in record.deleted_keys} and record.would_delete == 0
+
+
+def test_records_outside_the_zone_are_no_resources_of_it(bind_zone: BindZone, tmp_path: Path) -> None:
+    # The IXFR path drops RRsets outside the zone (dnspython's transfer state machine does); the AXFR
+    # must too, or the two disagree and a plan proposes deleting another zone's record.
+    with BrokenIxfrServer(bind_zone, "foreign-names") as server:
+        o = observer(server, tmp_path)
+        first = o.observe()
+        assert first.complete and dict(first.resources) == dict(fresh(bind_zone, tmp_path).resources)
+        bind_zone.add("api", "A", 300, "192.0.2.30")
+        obs = o.observe()
+    assert obs.complete and obs.changed == frozenset({("A", "api")})
+    assert_same_as_axfr(obs, bind_zone, tmp_path)
