@@ -308,3 +308,17 @@ def test_records_outside_the_zone_are_no_resources_of_it(bind_zone: BindZone, tm
         obs = o.observe()
     assert obs.complete and obs.changed == frozenset({("A", "api")})
     assert_same_as_axfr(obs, bind_zone, tmp_path)
+
+
+def test_a_transfer_past_max_records_is_incomplete_and_its_memory_bounded(bind_zone: BindZone, tmp_path: Path) -> None:
+    # A server may send more than anyone can hold (a huge zone, a journal of a million churns): past
+    # max_records RRs the transfer stops and the observation is incomplete, AXFR and IXFR alike.
+    small = observer(bind_zone, tmp_path, max_records=5)
+    obs = small.observe()
+    assert not obs.complete and "more than 5 RRs (max_records)" in obs.reason and obs.reason.startswith("AXFR of")
+    o = observer(bind_zone, tmp_path, max_records=12)  # the zone holds 11 RRs, SOAs included
+    assert o.observe().complete
+    bind_zone.add("big", "A", 300, *(f"192.0.2.{i}" for i in range(1, 20)))
+    obs = o.observe()
+    assert not obs.complete and obs.reason.startswith(f"IXFR of {bind_zone.zone}")
+    assert "more than 12 RRs (max_records)" in obs.reason and ("A", "big") not in obs.resources
