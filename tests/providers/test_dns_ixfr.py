@@ -322,3 +322,20 @@ def test_a_transfer_past_max_records_is_incomplete_and_its_memory_bounded(bind_z
     obs = o.observe()
     assert not obs.complete and obs.reason.startswith(f"IXFR of {bind_zone.zone}")
     assert "more than 12 RRs (max_records)" in obs.reason and ("A", "big") not in obs.resources
+
+
+def test_a_serial_that_wraps_around_is_forward_and_followed_by_ixfr(bind_zone_factory: Callable[..., BindZone],
+                                                                     bind_server: BindServer, tmp_path: Path) -> None:
+    # RFC 1982: 4294967295 -> 1 is forward (BIND skips 0), so no fallback to AXFR and no lost delta.
+    name = bind_server.new_zone_name()
+    z = bind_zone_factory(zone=name, text=zone_text(name, {("A", "www"): (300, ["192.0.2.1"])}, serial=4294967294))
+    o = observer(z, tmp_path)
+    seen = [o.observe().version]
+    for i in range(3):
+        z.add("w", "A", 300, f"192.0.2.{50 + i}")
+        obs = o.observe()
+        assert obs.complete and obs.changed == frozenset({("A", "w")}) and obs.since == seen[-1]
+        seen.append(obs.version)
+    assert seen == ["4294967294", "4294967295", "1", "2"]
+    assert_same_as_axfr(obs, z, tmp_path)
+    assert bind_server.transfers(z.zone) == ["AXFR"] + ["IXFR"] * 3 + ["AXFR"]
