@@ -164,7 +164,8 @@ def test_resync_and_ixfr_false_transfer_the_whole_zone(bind_zone: BindZone, bind
 @pytest.mark.parametrize("mode, reason", [("cut", "connection closed midway"),
                                           ("serial-mismatch", "IXFR base serial mismatch"),
                                           ("unknown-deletion", "deletes A never '192.0.2.254'"),
-                                          ("garbage", "broken transfer")])
+                                          ("garbage", "broken transfer"),
+                                          ("stall", "timed out midway")])
 def test_a_broken_ixfr_is_incomplete_and_deletes_nothing(bind_zone: BindZone, tmp_path: Path, mode: str,
                                                          reason: str) -> None:
     # The desired state lacks most records: a loop trusting the IXFR's result would delete them.
@@ -339,3 +340,23 @@ def test_a_serial_that_wraps_around_is_forward_and_followed_by_ixfr(bind_zone_fa
     assert seen == ["4294967294", "4294967295", "1", "2"]
     assert_same_as_axfr(obs, z, tmp_path)
     assert bind_server.transfers(z.zone) == ["AXFR"] + ["IXFR"] * 3 + ["AXFR"]
+
+
+def test_a_stop_signal_during_a_stalled_ixfr_stops_watch_within_the_grace(bind_zone: BindZone, tmp_path: Path) -> None:
+    with BrokenIxfrServer(bind_zone, "stall") as server:
+        loop = write_loop(tmp_path, {**provider(server, bind_zone.zone), "timeout": 60, "lifetime": 100},
+                          [r.to_dict() for r in DESIRED])
+        events = tmp_path / "ev.jsonl"
+        proc = subprocess.Popen([*RECON, "watch", str(loop), "--interval", "0.2", "--jitter", "0", "--events",
+                                 str(events)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_for_cycles(events, 1, proc)
+            bind_zone.add("api", "A", 300, "192.0.2.30")
+            assert server.stalled.wait(30)  # cycle 2 is inside the IXFR, which would wait 60 s
+            started = time.monotonic()
+            proc.terminate()
+            out, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+    assert time.monotonic() - started < 10 and proc.returncode == 0, err
+    assert "cut short by the stop signal" in out

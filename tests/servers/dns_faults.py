@@ -15,6 +15,8 @@ of the real changes since the asked serial (transferred from BIND when the query
 - ``unknown-deletion``: the first deletion set also deletes an A record the zone never held;
 - ``garbage``: sends the first half, then a message that is not DNS;
 - ``notimp``: answers NOTIMP, as a server without IXFR may;
+- ``stall``: sends the first half and then says nothing until the client gives up (``stalled`` is
+  set once it does);
 - ``foreign-names``: not broken, but every AXFR and IXFR also carries RRsets outside the zone (a name
   of another zone, and one of the parent whose first label holds a dot, ``www\\.ZONE.``).
 """
@@ -51,6 +53,7 @@ class _FaultServer:
             raise ValueError(f"mode must be one of {self.MODES}")
         self.upstream, self.mode = upstream, mode
         self._release = threading.Event()
+        self.stalled = threading.Event()
         outer = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -109,7 +112,7 @@ class BrokenAxfrServer(_FaultServer):
 class BrokenIxfrServer(_FaultServer):
     """Serves AXFR as the upstream does and breaks every IXFR (see the module doc)."""
 
-    MODES = ("cut", "serial-mismatch", "unknown-deletion", "garbage", "notimp", "foreign-names")
+    MODES = ("cut", "serial-mismatch", "unknown-deletion", "garbage", "notimp", "foreign-names", "stall")
 
     def _answer(self, sock: socket.socket, query: dns.message.Message) -> None:
         serial = dns.xfr.extract_serial_from_query(query)
@@ -138,5 +141,8 @@ class BrokenIxfrServer(_FaultServer):
         _send(sock, query, rrsets[:half])
         if self.mode == "garbage":
             sock.sendall(struct.pack("!H", 5) + b"\x00\x01junk")
-        if self.mode not in ("cut", "garbage"):
+        if self.mode == "stall":
+            self.stalled.set()
+            self._release.wait(60)
+        if self.mode not in ("cut", "garbage", "stall"):
             _send(sock, query, rrsets[half:])
