@@ -64,6 +64,9 @@ class DnsSettings(ProviderSettings):
     tsig_secret_file: str | None = Field(None, description="file holding the base64 TSIG secret")
     ixfr: bool = Field(True, description="under watch, follow the zone by IXFR from the last serial seen; "
                                          "false: an AXFR every cycle")
+    max_records: int = Field(1_000_000, ge=1, description="most RRs an AXFR (SOAs included) or an IXFR's changes "
+                                                           "may carry; past it the transfer stops and the "
+                                                           "observation is incomplete (memory stays bounded)")
     resync: float = Field(600.0, gt=0, description="under watch, seconds between full AXFRs that check the "
                                                    "incrementally kept zone, as informers resync")
 
@@ -121,7 +124,7 @@ class DnsObserver:
                                     f"for {settings.tsig_algorithm}") from None
             self._keyring = {self._keyname: key}
         self._server = Server(str(settings.server), settings.port, self.origin, settings.timeout, settings.lifetime,
-                              self._keyring, self._keyname)
+                              self._keyring, self._keyname, settings.max_records)
         # The zone as last transferred, kept by a long-lived observer to follow it by IXFR.
         self._cache: ZoneCache | None = None
         self._synced_at = 0.0
@@ -178,10 +181,15 @@ class DnsObserver:
         last_type = ""
         started = False
         reason: str | None = None
+        room = s.max_records
         try:
             for msg in dns.query.xfr(str(s.server), self.origin, port=s.port, timeout=s.timeout, lifetime=s.lifetime,
                                      relativize=False, keyring=self._keyring, keyname=self._keyname):
                 started = True
+                room -= sum(len(rrset) for rrset in msg.answer)
+                if room < 0:  # leaving the loop closes the transfer: no more is read
+                    reason = f"{self._server.where()}: {self._server.too_many()}"
+                    break
                 for rrset in msg.answer:
                     last_type = rtype = dns.rdatatype.to_text(rrset.rdtype)
                     if rtype == "SOA":

@@ -42,6 +42,11 @@ class Server:
     lifetime: float
     keyring: dict[dns.name.Name, dns.tsig.Key] | None = None
     keyname: dns.name.Name | None = None
+    max_records: int = 1_000_000
+
+    def too_many(self) -> str:
+        """Why a transfer stopped short: it carried more RRs than may be held."""
+        return f"more than {self.max_records} RRs (max_records)"
 
     def where(self, serial: int | None = None) -> str:
         """The transfer, for messages: ``AXFR of ZONE from HOST port N``, or the IXFR since *serial*."""
@@ -112,11 +117,16 @@ def transfer_failure(where: str, e: BaseException, started: bool, progress: str,
     return f"{where}: broken transfer {progress}: {type(e).__name__}: {e}"
 
 
+class _TooMany(Exception):
+    """Raised into the transfer state machine to stop a transfer past Server.max_records."""
+
+
 class _Recorder(dns.transaction.TransactionManager):
     """Stands in for the zone the transfer state machine writes to, and records what it is told."""
 
-    def __init__(self, origin: dns.name.Name) -> None:
+    def __init__(self, origin: dns.name.Name, max_records: int) -> None:
         self.origin = origin
+        self.room = max_records  # RRs still allowed: memory stays bounded whatever the server sends
         self.names = RecordCollector(origin)  # for relative names
         self.full: RecordCollector | None = None
         self.changes: list[Change] = []
@@ -152,6 +162,9 @@ class _Transaction:
         self._record(False, rrset)
 
     def _record(self, added: bool, rrset: dns.rrset.RRset) -> None:
+        self.rec.room -= len(rrset)
+        if self.rec.room < 0:
+            raise _TooMany
         rtype = dns.rdatatype.to_text(rrset.rdtype)
         if self.rec.full is not None:
             self.rec.full.add(rtype, rrset)
@@ -179,7 +192,7 @@ def incremental_transfer(server: Server, serial: int) -> IxfrAnswer:
         dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.SOA, f". . {serial} 0 0 0 0"), 0)
     if server.keyring is not None:
         query.use_tsig(server.keyring, server.keyname)
-    rec = _Recorder(server.origin)
+    rec = _Recorder(server.origin, server.max_records)
     try:
         dns.query.inbound_xfr(server.address, rec, query, port=server.port, timeout=server.timeout,
                               lifetime=server.lifetime)
@@ -187,6 +200,8 @@ def incremental_transfer(server: Server, serial: int) -> IxfrAnswer:
         # An error code, e.g. NOTIMP from a server without IXFR: the AXFR that follows reports a
         # refusal in its own words.
         return Fallback()
+    except _TooMany:
+        return Broken(f"{server.where(serial)}: {server.too_many()}")
     except (dns.exception.DNSException, EOFError, OSError) as e:
         progress = (f"after {len(rec.changes)} changed RRs" if rec.full is None else
                     f"after {len(rec.full.records)} RRsets of the whole zone")

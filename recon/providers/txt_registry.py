@@ -84,16 +84,17 @@ class TxtRegistry:
         return re.compile(out + r"\Z")
 
     def owner_in(self, values: Iterable[str]) -> tuple[bool, str | None]:
-        """Whether TXT *values* form a marker of this heritage, and the owner they name."""
-        owner: str | None = None
+        """Whether TXT *values* form a marker of this heritage, and the owner they name (None when they
+        name none, or more than one: a record two loops claim is neither's, so neither deletes it)."""
+        owners: set[str] = set()
         found = False
         for v in values:
-            fields = dict(p.partition("=")[::2] for p in txt_strings(v).split(",") if "=" in p)
-            if fields.get("heritage") != self.config.heritage:
+            pairs = [p.partition("=")[::2] for p in txt_strings(v).split(",") if "=" in p]
+            if dict(pairs).get("heritage") != self.config.heritage:
                 return False, None
             found = True
-            owner = owner or fields.get(self.config.owner_key) or None
-        return found, owner
+            owners.update(val for key, val in pairs if key == self.config.owner_key and val)
+        return found, (owners.pop() if len(owners) == 1 else None)
 
     def target_of(self, marker: str) -> Target | None:
         """The (type or None for any type, name) a marker name points at, or None if it is no marker name."""

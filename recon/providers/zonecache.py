@@ -30,6 +30,7 @@ class RecordCollector:
     def __init__(self, origin: dns.name.Name) -> None:
         self.apex = origin.to_text().lower()
         self._suffix, self._cut = "." + self.apex, -len(self.apex) - 1
+        self._labels = tuple(label.lower() for label in origin.labels)
         self.records: dict[Key, tuple[int, list[str]]] = {}
 
     def relative(self, name: dns.name.Name) -> str:
@@ -41,6 +42,10 @@ class RecordCollector:
     def add(self, rtype: str, rrset: dns.rrset.RRset) -> None:
         """Add a (part of an) RRset of type *rtype*; a server may split one RRset over messages."""
         if rtype in IGNORED:
+            return
+        # A name outside the zone is no record of it (IXFR's state machine drops them too); compared by
+        # label, as ``www\\.zone.`` of the parent ends like a name of the zone when spelt out.
+        if tuple(map(bytes.lower, rrset.name.labels[-len(self._labels):])) != self._labels:
             return
         key = (rtype, self.relative(rrset.name))
         entry = self.records.get(key)

@@ -164,7 +164,8 @@ def test_resync_and_ixfr_false_transfer_the_whole_zone(bind_zone: BindZone, bind
 @pytest.mark.parametrize("mode, reason", [("cut", "connection closed midway"),
                                           ("serial-mismatch", "IXFR base serial mismatch"),
                                           ("unknown-deletion", "deletes A never '192.0.2.254'"),
-                                          ("garbage", "broken transfer")])
+                                          ("garbage", "broken transfer"),
+                                          ("stall", "timed out midway")])
 def test_a_broken_ixfr_is_incomplete_and_deletes_nothing(bind_zone: BindZone, tmp_path: Path, mode: str,
                                                          reason: str) -> None:
     # The desired state lacks most records: a loop trusting the IXFR's result would delete them.
@@ -275,3 +276,87 @@ def test_ixfr_is_signed_like_the_axfr_when_the_server_demands_tsig(bind_zone_fac
     assert dict(obs.resources) == dict(observer(z, tmp_path, tsig_key_name=UPDATE_KEY,
                                                 tsig_secret_env="RECON_TEST_TSIG").observe().resources)
     assert bind_server.transfers(z.zone) == ["AXFR", "IXFR", "AXFR"]
+
+
+def test_a_delta_that_adds_this_loops_owner_to_another_loops_marker_claims_nothing(bind_zone: BindZone,
+                                                                                    tmp_path: Path) -> None:
+    # www is another loop's; a delta adds a second marker value naming this loop. The record is now
+    # claimed twice: neither claim may make it this loop's, so the plan deletes nothing of it.
+    bind_zone.add("_owner.a.www", "TXT", 300, '"heritage=external-dns,external-dns/owner=other-loop"')
+    loop_cfg = write_loop(tmp_path, provider(bind_zone, bind_zone.zone), [r.to_dict() for r in DESIRED[1:]],
+                          owner_id="dns-loop", guards={"max_deletes": {"max": 100, "max_fraction": 1}})
+    cfg, base = load_loop_config(loop_cfg)
+    loop = build_loop(cfg, base, store=StateStore(":memory:"))
+    first = loop.observer.observe()
+    assert first.resources[("A", "www")].owner == "other-loop"
+    bind_zone.add("_owner.a.www", "TXT", 300, MARKER)
+    obs = loop.observer.observe()
+    assert obs.changed is not None and ("A", "www") in obs.changed
+    assert obs.resources[("A", "www")].owner != "dns-loop"
+    assert_same_as_axfr(obs, bind_zone, tmp_path)
+    record = plan_once(loop, time.time(), observation=obs).record
+    assert ("A", "www") not in {tuple(k) for k in record.deleted_keys} and record.would_delete == 0
+
+
+def test_records_outside_the_zone_are_no_resources_of_it(bind_zone: BindZone, tmp_path: Path) -> None:
+    # The IXFR path drops RRsets outside the zone (dnspython's transfer state machine does); the AXFR
+    # must too, or the two disagree and a plan proposes deleting another zone's record.
+    with BrokenIxfrServer(bind_zone, "foreign-names") as server:
+        o = observer(server, tmp_path)
+        first = o.observe()
+        assert first.complete and dict(first.resources) == dict(fresh(bind_zone, tmp_path).resources)
+        bind_zone.add("api", "A", 300, "192.0.2.30")
+        obs = o.observe()
+    assert obs.complete and obs.changed == frozenset({("A", "api")})
+    assert_same_as_axfr(obs, bind_zone, tmp_path)
+
+
+def test_a_transfer_past_max_records_is_incomplete_and_its_memory_bounded(bind_zone: BindZone, tmp_path: Path) -> None:
+    # A server may send more than anyone can hold (a huge zone, a journal of a million churns): past
+    # max_records RRs the transfer stops and the observation is incomplete, AXFR and IXFR alike.
+    small = observer(bind_zone, tmp_path, max_records=5)
+    obs = small.observe()
+    assert not obs.complete and "more than 5 RRs (max_records)" in obs.reason and obs.reason.startswith("AXFR of")
+    o = observer(bind_zone, tmp_path, max_records=12)  # the zone holds 11 RRs, SOAs included
+    assert o.observe().complete
+    bind_zone.add("big", "A", 300, *(f"192.0.2.{i}" for i in range(1, 20)))
+    obs = o.observe()
+    assert not obs.complete and obs.reason.startswith(f"IXFR of {bind_zone.zone}")
+    assert "more than 12 RRs (max_records)" in obs.reason and ("A", "big") not in obs.resources
+
+
+def test_a_serial_that_wraps_around_is_forward_and_followed_by_ixfr(bind_zone_factory: Callable[..., BindZone],
+                                                                     bind_server: BindServer, tmp_path: Path) -> None:
+    # RFC 1982: 4294967295 -> 1 is forward (BIND skips 0), so no fallback to AXFR and no lost delta.
+    name = bind_server.new_zone_name()
+    z = bind_zone_factory(zone=name, text=zone_text(name, {("A", "www"): (300, ["192.0.2.1"])}, serial=4294967294))
+    o = observer(z, tmp_path)
+    seen = [o.observe().version]
+    for i in range(3):
+        z.add("w", "A", 300, f"192.0.2.{50 + i}")
+        obs = o.observe()
+        assert obs.complete and obs.changed == frozenset({("A", "w")}) and obs.since == seen[-1]
+        seen.append(obs.version)
+    assert seen == ["4294967294", "4294967295", "1", "2"]
+    assert_same_as_axfr(obs, z, tmp_path)
+    assert bind_server.transfers(z.zone) == ["AXFR"] + ["IXFR"] * 3 + ["AXFR"]
+
+
+def test_a_stop_signal_during_a_stalled_ixfr_stops_watch_within_the_grace(bind_zone: BindZone, tmp_path: Path) -> None:
+    with BrokenIxfrServer(bind_zone, "stall") as server:
+        loop = write_loop(tmp_path, {**provider(server, bind_zone.zone), "timeout": 60, "lifetime": 100},
+                          [r.to_dict() for r in DESIRED])
+        events = tmp_path / "ev.jsonl"
+        proc = subprocess.Popen([*RECON, "watch", str(loop), "--interval", "0.2", "--jitter", "0", "--events",
+                                 str(events)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_for_cycles(events, 1, proc)
+            bind_zone.add("api", "A", 300, "192.0.2.30")
+            assert server.stalled.wait(30)  # cycle 2 is inside the IXFR, which would wait 60 s
+            started = time.monotonic()
+            proc.terminate()
+            out, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+    assert time.monotonic() - started < 10 and proc.returncode == 0, err
+    assert "cut short by the stop signal" in out

@@ -14,7 +14,11 @@ of the real changes since the asked serial (transferred from BIND when the query
 - ``serial-mismatch``: the first deletion set starts from a serial other than the one asked from;
 - ``unknown-deletion``: the first deletion set also deletes an A record the zone never held;
 - ``garbage``: sends the first half, then a message that is not DNS;
-- ``notimp``: answers NOTIMP, as a server without IXFR may.
+- ``notimp``: answers NOTIMP, as a server without IXFR may;
+- ``stall``: sends the first half and then says nothing until the client gives up (``stalled`` is
+  set once it does);
+- ``foreign-names``: not broken, but every AXFR and IXFR also carries RRsets outside the zone (a name
+  of another zone, and one of the parent whose first label holds a dot, ``www\\.ZONE.``).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class _FaultServer:
             raise ValueError(f"mode must be one of {self.MODES}")
         self.upstream, self.mode = upstream, mode
         self._release = threading.Event()
+        self.stalled = threading.Event()
         outer = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -107,12 +112,16 @@ class BrokenAxfrServer(_FaultServer):
 class BrokenIxfrServer(_FaultServer):
     """Serves AXFR as the upstream does and breaks every IXFR (see the module doc)."""
 
-    MODES = ("cut", "serial-mismatch", "unknown-deletion", "garbage", "notimp")
+    MODES = ("cut", "serial-mismatch", "unknown-deletion", "garbage", "notimp", "foreign-names", "stall")
 
     def _answer(self, sock: socket.socket, query: dns.message.Message) -> None:
         serial = dns.xfr.extract_serial_from_query(query)
+        origin = self.upstream.origin
+        foreign = [dns.rrset.from_text(name, 300, "IN", "A", "192.0.2.66") for name in
+                   (dns.name.from_text("evil.other."), dns.name.Name((b"www." + origin[0], *origin[1:])))]
         if serial is None:
-            _send(sock, query, self._upstream())
+            rrsets = self._upstream()
+            _send(sock, query, rrsets[:1] + foreign + rrsets[1:] if self.mode == "foreign-names" else rrsets)
             return
         if self.mode == "notimp":
             msg = dns.message.make_response(query)
@@ -120,7 +129,9 @@ class BrokenIxfrServer(_FaultServer):
             sock.sendall(_frame(msg))
             return
         rrsets = self._upstream("IXFR", serial)  # new SOA, (old SOA, deletions, SOA, additions)..., new SOA
-        origin = self.upstream.origin
+        if self.mode == "foreign-names":
+            _send(sock, query, rrsets[:2] + foreign + rrsets[2:])  # deleted, though never in the zone
+            return
         if self.mode == "serial-mismatch":
             old = rrsets[1][0]
             rrsets[1] = dns.rrset.from_rdata(origin, rrsets[1].ttl, old.replace(serial=old.serial + 1000))
@@ -130,5 +141,8 @@ class BrokenIxfrServer(_FaultServer):
         _send(sock, query, rrsets[:half])
         if self.mode == "garbage":
             sock.sendall(struct.pack("!H", 5) + b"\x00\x01junk")
-        if self.mode not in ("cut", "garbage"):
+        if self.mode == "stall":
+            self.stalled.set()
+            self._release.wait(60)
+        if self.mode not in ("cut", "garbage", "stall"):
             _send(sock, query, rrsets[half:])
