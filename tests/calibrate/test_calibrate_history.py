@@ -98,3 +98,20 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if k not in (CLOCK_ENV, "RECON_AUDIT_HISTORY")}
+
+
+def test_each_watch_cycle_records_its_counts_and_keys_in_the_history(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import ROOT
+
+    shutil.copytree(ROOT / "examples", tmp_path / "ex", ignore=shutil.ignore_patterns(".recon"))
+    loop = tmp_path / "ex" / "loop-snapshot.yaml"
+    r = subprocess.run([sys.executable, "-m", "recon", "watch", str(loop), "--interval", "0.05", "--max-cycles", "2"],
+                       env=_env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    store = HistoryStore.for_config(None, loop.parent, create=False)
+    runs, keys = store.runs("example-dns"), store.drift_keys("example-dns")
+    assert len(runs) == 2 == len(keys)
+    assert runs[-1].creates == len(keys[-1].missing) and runs[-1].updates == len(keys[-1].edited)
+    assert keys[-1].sets() != {"missing": set(), "edited": set(), "unmanaged": set()}
