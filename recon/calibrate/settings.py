@@ -57,7 +57,8 @@ def merge(current: Any, block: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _flow(value: Any) -> str:
-    return yaml.safe_dump(value, default_flow_style=True, width=1 << 20, sort_keys=False).strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20, sort_keys=False)
+    return text.removesuffix("...\n").strip()  # a bare scalar ends with the document-end marker
 
 
 def guard_lines(name: str, value: Any, indent: str = "  ", comment: str = "") -> list[str]:
