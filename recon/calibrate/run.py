@@ -46,6 +46,7 @@ class Calibration:
     world: dict[str, Any]
     change_sizes: dict[str, Any]
     scenario: dict[str, Any]
+    sightings: tuple[Sighting, ...] = ()  # what was fitted, for the plots; not in calibration.json
 
     @property
     def weak(self) -> list[str]:
@@ -127,7 +128,7 @@ def calibrate(loop_config: Path, history_url: str | None = None, snapshots: Sequ
     world = world_shape(desired, latest, sightings, cfg.name)
     sizes = changes.summary(rows, source)
     scenario = build_scenario(cfg, fit, world, changes.migration_events(rows, duration / 2), duration)
-    return Calibration(cfg.name, inputs, fit, world, sizes, scenario)
+    return Calibration(cfg.name, inputs, fit, world, sizes, scenario, tuple(sightings))
 
 
 def _open_history(url: str | None, base: Path, required: bool) -> HistoryStore | None:
