@@ -115,3 +115,27 @@ def test_each_watch_cycle_records_its_counts_and_keys_in_the_history(tmp_path: P
     assert len(runs) == 2 == len(keys)
     assert runs[-1].creates == len(keys[-1].missing) and runs[-1].updates == len(keys[-1].edited)
     assert keys[-1].sets() != {"missing": set(), "edited": set(), "unmanaged": set()}
+
+
+def test_a_snapshot_carries_observed_at_and_loads_back_as_desired_state(tmp_path: Path) -> None:
+    from recon.calibrate.observations import read_snapshot
+    from recon.sources.inventory import load_inventory
+
+    (tmp_path / "e.yaml").write_text("resources:\n  - {kind: A, name: e, spec: {ttl: 5}}\n")
+    loop = tmp_path / "LOOP.yaml"
+    loop.write_text("name: snap\nprovider: {type: snapshot, path: e.yaml}\ndesired: {path: e.yaml}\n")
+    r = subprocess.run([sys.executable, "-m", "recon", "snapshot", str(loop), "--out", str(tmp_path / "s.yaml")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "s.yaml").read_text().startswith("observed_at: '20")
+    snap = read_snapshot(tmp_path / "s.yaml")
+    assert abs(snap.at - (tmp_path / "s.yaml").stat().st_mtime) < 120
+    assert list(load_inventory(tmp_path / "s.yaml").resources) == [("A", "e")]  # ignored as desired state
+
+
+def test_calibrate_reads_a_history_without_creating_one(tmp_path: Path) -> None:
+    from recon.audit.history import HistoryError
+
+    with pytest.raises(HistoryError, match="no such file"):
+        HistoryStore.for_config(None, tmp_path, create=False)
+    assert list(tmp_path.iterdir()) == []
