@@ -49,9 +49,11 @@ def from_desired_counts(points: Iterable[tuple[float, int | None]]) -> list[Chan
 
 
 def from_commits(data: Any, name: str) -> list[ChangeRow]:
-    """Rows from a desired source's commit history as JSON data: a list of commits, or a mapping
-    with ``commits``; each has a time (``at``, ``time`` or ``committed_at``: ISO 8601 or epoch),
-    ``creates``, ``updates``, ``deletes`` and optionally ``commit`` and ``count`` (size after)."""
+    """Rows from a desired source's commit history as JSON data (``recon desired-history --json``):
+    a list of commits, or a mapping with ``commits``; each has a time (``time``, ``at`` or
+    ``committed_at``: epoch or ISO 8601), ``creates``, ``updates``, ``deletes`` and optionally
+    ``commit`` and ``resources`` (or ``count``: the size after). A commit listed with an ``error``
+    (its files did not load) is no change size and is left out."""
     items = data.get("commits") if isinstance(data, Mapping) else data
     if not isinstance(items, list):
         raise CalibrationError(f"{name}: expected a list of commits (or a mapping with 'commits')")
@@ -60,7 +62,9 @@ def from_commits(data: Any, name: str) -> list[ChangeRow]:
         where = f"{name}: commits[{i}]"
         if not isinstance(c, Mapping):
             raise CalibrationError(f"{where}: expected a mapping")
-        stamp = next((c[k] for k in ("at", "time", "committed_at") if k in c), None)
+        if c.get("error"):
+            continue
+        stamp = next((c[k] for k in ("time", "at", "committed_at") if k in c), None)
         if stamp is None:
             raise CalibrationError(f"{where}: no time (at, time or committed_at)")
         counts = []
@@ -69,11 +73,25 @@ def from_commits(data: Any, name: str) -> list[ChangeRow]:
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise CalibrationError(f"{where}: field {field}: expected a count, got {v!r}")
             counts.append(v)
-        after = c.get("count")
+        after = c.get("resources", c.get("count"))
         before = after - counts[0] + counts[2] if isinstance(after, int) and not isinstance(after, bool) else None
         rows.append(ChangeRow(parse_time(str(stamp), f"{where}: time"), *counts, before,
                               str(c["commit"]) if "commit" in c else None))
     return sorted(rows, key=lambda r: r.at)
+
+
+def git_rows(cfg: Any, base: Any, max_commits: int = 200) -> tuple[list[ChangeRow], str] | None:
+    """The change sizes of a loop whose desired source is Git (issue 14's ``desired: {type: git}``),
+    read with ``recon.sources.git.desired_history``; None for any other source, or a recon without it."""
+    try:
+        from recon.sources.git import GitDesired, GitSource, desired_history
+    except ImportError:
+        return None
+    if not isinstance(getattr(cfg, "desired", None), GitDesired):
+        return None
+    source = GitSource(cfg.desired, base)
+    commits = [c.to_dict() for c in desired_history(source, max_commits)]
+    return from_commits({"commits": commits}, source.name), f"commits of {source.name}"
 
 
 def summary(rows: Sequence[ChangeRow], source: str | None) -> dict[str, Any]:

@@ -82,8 +82,8 @@ def calibrate(loop_config: Path, history_url: str | None = None, snapshots: Sequ
               since: float | None = None, commits: Path | None = None, duration: float = 86400.0,
               progress: bool = False) -> Calibration:
     """Fit the loop *loop_config* describes from its snapshots or its history (see the module docstring)."""
-    from recon.config import load_loop_config
-    from recon.sources.callable import FileSource
+    from recon.config import build_loop, load_loop_config
+    from recon.store.sqlite import StateStore
 
     cfg, base = load_loop_config(loop_config)
     assert cfg.name is not None
@@ -93,7 +93,8 @@ def calibrate(loop_config: Path, history_url: str | None = None, snapshots: Sequ
     desired: Mapping[Key, Resource] = {}
     latest: Mapping[Key, Resource] | None = None
     try:
-        loaded = FileSource(base / cfg.desired.path).load()
+        # The loop's own source, whatever its type; a memory store: calibrating keeps no loop state.
+        loaded = build_loop(cfg, base, store=StateStore(":memory:")).source.load()
         desired = {k: r.with_owner(cfg.owner_id) if cfg.owner_id else r for k, r in loaded.resources.items()}
     except ReconError as e:
         if snapshots:
@@ -119,7 +120,7 @@ def calibrate(loop_config: Path, history_url: str | None = None, snapshots: Sequ
                                + (" since the --since time" if since is not None else "")
                                + f"; need at least {MIN_SIGHTINGS} (run `recon audit` or `recon watch` longer)")
     fit = fit_drift(sightings)
-    rows, source = _change_rows(history, cfg.name, commits, since)
+    rows, source = _change_rows(history, cfg, base, commits, since)
     if commits is not None:
         inputs["commits"] = str(commits)
     if history is not None:
@@ -148,8 +149,17 @@ def _read(history: HistoryStore, read: Any) -> Any:
         raise
 
 
-def _change_rows(history: HistoryStore | None, loop: str, commits: Path | None,
+def _change_rows(history: HistoryStore | None, cfg: Any, base: Path, commits: Path | None,
                  since: float | None) -> tuple[list[changes.ChangeRow], str | None]:
+    """From --commits, else the Git source's own history, else the history store's desired counts."""
+    loop = cfg.name
+    if commits is None:
+        try:
+            found = changes.git_rows(cfg, base)
+        except ReconError as e:
+            raise CalibrationError(f"desired history of loop {loop}: {e}") from None
+        if found is not None:
+            return [r for r in found[0] if since is None or r.at >= since], found[1]
     if commits is not None:
         try:
             data = json.loads(commits.read_text(encoding="utf-8"))
