@@ -20,8 +20,8 @@ from typing import Any
 from recon.audit.history import HistoryError, HistoryStore
 from recon.calibrate import changes
 from recon.calibrate.fit import MIN_SIGHTINGS, RATES, DriftFit, fit_drift
-from recon.calibrate.observations import (CalibrationError, Sighting, from_history, from_snapshots, read_snapshot,
-                                          snapshot_files)
+from recon.calibrate.observations import (CalibrationError, Sighting, Snapshot, from_history, from_snapshots,
+                                          read_snapshot, snapshot_files)
 from recon.core.errors import ReconError
 from recon.core.model import Key, Resource, key_problem
 
@@ -82,54 +82,63 @@ def calibrate(loop_config: Path, history_url: str | None = None, snapshots: Sequ
               since: float | None = None, commits: Path | None = None, duration: float = 86400.0,
               progress: bool = False) -> Calibration:
     """Fit the loop *loop_config* describes from its snapshots or its history (see the module docstring)."""
-    from recon.config import build_loop, load_loop_config
-    from recon.store.sqlite import StateStore
+    from recon.config import load_loop_config
 
     cfg, base = load_loop_config(loop_config)
     assert cfg.name is not None
-    inputs: dict[str, Any] = {"config": str(loop_config), "history": None, "snapshots": [], "commits": None,
-                              "since": since}
+    inputs: dict[str, Any] = {"config": str(loop_config), "history": None, "snapshots": [],
+                              "commits": str(commits) if commits is not None else None, "since": since}
     history = _open_history(history_url, base, required=not snapshots)
-    desired: Mapping[Key, Resource] = {}
-    latest: Mapping[Key, Resource] | None = None
     try:
-        # The loop's own source, whatever its type; a memory store: calibrating keeps no loop state.
-        loaded = build_loop(cfg, base, store=StateStore(":memory:")).source.load()
-        desired = {k: r.with_owner(cfg.owner_id) if cfg.owner_id else r for k, r in loaded.resources.items()}
-    except ReconError as e:
+        inputs["history"] = history.name if history is not None else None
+        desired = _desired(cfg, base, loop_config, needed=bool(snapshots))
         if snapshots:
-            raise CalibrationError(f"{loop_config}: the desired state, which snapshots are compared with: {e}") from None
-    if snapshots:
-        from tqdm import tqdm
-
-        files = snapshot_files(list(snapshots))
-        snaps = [read_snapshot(p) for p in tqdm(files, desc="reading snapshots", unit="file", leave=False,
-                                                 disable=not progress)]
-        snaps = [s for s in snaps if since is None or s.at >= since]
-        inputs["snapshots"] = [s.path for s in sorted(snaps, key=lambda s: s.at)]
-        sightings = from_snapshots(desired, snaps)
-        latest = max(snaps, key=lambda s: s.at).resources if snaps else None
-        where = f"{len(snaps)} snapshot(s)"
-    else:
-        assert history is not None
-        inputs["history"] = history.name
-        sightings = from_history(_read(history, lambda h: h.drift_keys(cfg.name, since)), history.name)  # type: ignore[arg-type]
-        where = f"history store {history.name}"
-    if len(sightings) < MIN_SIGHTINGS:
-        raise CalibrationError(f"{where}: history too short to fit loop {cfg.name}: {len(sightings)} observation(s)"
-                               + (" since the --since time" if since is not None else "")
-                               + f"; need at least {MIN_SIGHTINGS} (run `recon audit` or `recon watch` longer)")
-    fit = fit_drift(sightings)
-    rows, source = _change_rows(history, cfg, base, commits, since)
-    if commits is not None:
-        inputs["commits"] = str(commits)
-    if history is not None:
-        inputs["history"] = history.name
-        history.close()
+            snaps = _snapshots(snapshots, since, progress)
+            inputs["snapshots"] = [s.path for s in snaps]
+            sightings = from_snapshots(desired, snaps)
+            latest = snaps[-1].resources if snaps else None
+            where = f"{len(snaps)} snapshot(s)"
+        else:
+            assert history is not None
+            sightings = from_history(history.drift_keys(cfg.name, since), history.name)
+            latest, where = None, f"history store {history.name}"
+        if len(sightings) < MIN_SIGHTINGS:
+            raise CalibrationError(f"{where}: history too short to fit loop {cfg.name}: {len(sightings)} "
+                                   "observation(s)" + (" since the --since time" if since is not None else "")
+                                   + f"; need at least {MIN_SIGHTINGS} (run `recon audit` or `recon watch` longer)")
+        fit = fit_drift(sightings)
+        rows, source = _change_rows(history, cfg, base, commits, since)
+    finally:
+        if history is not None:
+            history.close()
     world = world_shape(desired, latest, sightings, cfg.name)
-    sizes = changes.summary(rows, source)
     scenario = build_scenario(cfg, fit, world, changes.migration_events(rows, duration / 2), duration)
-    return Calibration(cfg.name, inputs, fit, world, sizes, scenario, tuple(sightings))
+    return Calibration(cfg.name, inputs, fit, world, changes.summary(rows, source), scenario, tuple(sightings))
+
+
+def _desired(cfg: Any, base: Path, loop_config: Path, needed: bool) -> Mapping[Key, Resource]:
+    """The loop's desired state through its own source (owner-stamped as a cycle stamps it); with key
+    sets alone it is only the world's shape, so a source that fails then leaves it empty."""
+    from recon.config import build_loop
+    from recon.store.sqlite import StateStore
+
+    try:
+        loaded = build_loop(cfg, base, store=StateStore(":memory:")).source.load()  # calibrating keeps no loop state
+    except ReconError as e:
+        if needed:
+            raise CalibrationError(f"{loop_config}: the desired state, which snapshots are compared with: {e}") from None
+        return {}
+    return {k: r.with_owner(cfg.owner_id) if cfg.owner_id else r for k, r in loaded.resources.items()}
+
+
+def _snapshots(paths: Sequence[Path], since: float | None, progress: bool) -> list[Snapshot]:
+    """The snapshot files read (with a progress bar), from *since* on, oldest first."""
+    from tqdm import tqdm
+
+    files = snapshot_files(list(paths))
+    snaps = [read_snapshot(p) for p in tqdm(files, desc="reading snapshots", unit="file", leave=False,
+                                             disable=not progress)]
+    return sorted((s for s in snaps if since is None or s.at >= since), key=lambda s: s.at)
 
 
 def _open_history(url: str | None, base: Path, required: bool) -> HistoryStore | None:
@@ -139,14 +148,6 @@ def _open_history(url: str | None, base: Path, required: bool) -> HistoryStore |
         if required or url:
             raise
         return None  # snapshots alone: the default history store is optional
-
-
-def _read(history: HistoryStore, read: Any) -> Any:
-    try:
-        return read(history)
-    except HistoryError:
-        history.close()
-        raise
 
 
 def _change_rows(history: HistoryStore | None, cfg: Any, base: Path, commits: Path | None,
@@ -169,7 +170,7 @@ def _change_rows(history: HistoryStore | None, cfg: Any, base: Path, commits: Pa
         return rows, f"commits in {commits}"
     if history is None:
         return [], None
-    runs = _read(history, lambda h: h.runs(loop))
+    runs = history.runs(loop)
     points = [(r.started_at, r.desired_count) for r in runs if r.exit_code != 1 and (since is None or r.started_at >= since)]
     return changes.from_desired_counts(points), f"desired counts in {history.name} (net changes only)"
 
