@@ -130,6 +130,31 @@ def store_with_corrupt_row(path: Path) -> None:
     db.close()
 
 
+def history_with_one_run(path: Path) -> None:
+    """A history store holding a single audit of loop "bad-inputs": too short to fit."""
+    from recon.audit.drift_keys import DriftKeys
+    from recon.audit.history import HistoryStore
+
+    store = HistoryStore(f"sqlite:///{path}")
+    store.append({"loop": "bad-inputs", "started_at": 0.0, "finished_at": 0.0, "exit_code": 0, "status": "in sync",
+                  "creates": 0, "updates": 0, "deletes": 0, "unchanged": 2}, DriftKeys(0.0, desired_count=2))
+    store.close()
+
+
+SNAPSHOT = "observed_at: '2026-01-01T00:00:00Z'\n" + OBSERVED
+
+
+def calibrate_case(id: str, files: Mapping[str, Content], args: tuple[str, ...], expect: tuple[str, ...]) -> Case:
+    """``recon calibrate`` of a valid loop config, with the inputs the case gives."""
+    return Case(id, {"LOOP.yaml": loop_config(), "d.yaml": DESIRED, **TREE, **files},
+                ("calibrate", "LOOP.yaml", *args, "--out", "out/s.yaml"), expect)
+
+
+def recommend_case(id: str, recommendation: Content, expect: tuple[str, ...]) -> Case:
+    return Case(id, {"LOOP.yaml": loop_config(), "d.yaml": DESIRED, **TREE, "rec.json": recommendation},
+                ("recommend", "--apply", "LOOP.yaml", "--recommendation", "rec.json", "--yes"), expect)
+
+
 def plan_case(id: str, desired: Content, expect: tuple[str, ...], name: str = "d.yaml") -> Case:
     argv = ("plan", "--desired", name, "--observed", "obs.yaml")
     return Case(id, {name: desired, "obs.yaml": OBSERVED}, argv, expect)
@@ -301,6 +326,29 @@ CASES: list[Case] = [
         argv=("desired-history", "LOOP.yaml")),
     loop_case("desired-history-no-repository", source_config("{type: git, repo: nowhere, ref: main}"),
               ("git nowhere@main",))._with(argv=("desired-history", "LOOP.yaml")),
+    # issue 15: calibration inputs and the settings to paste
+    calibrate_case("calibrate-no-history", {}, (), ("audit-history.db", "no such file")),
+    calibrate_case("calibrate-history-too-short", {"h.db": Built(history_with_one_run)},
+                   ("--history", "sqlite:///h.db"), ("h.db", "history too short", "1 observation")),
+    calibrate_case("calibrate-snapshot-unreadable", {"s1.yaml": SNAPSHOT, "s2.yaml": "resources: [\n"},
+                   ("--snapshots", "s1.yaml", "--snapshots", "s2.yaml"), ("s2.yaml",)),
+    calibrate_case("calibrate-snapshot-undated", {"s1.yaml": OBSERVED}, ("--snapshots", "s1.yaml"),
+                   ("s1.yaml", "observed_at")),
+    calibrate_case("calibrate-snapshot-bad-time", {"s1.yaml": "observed_at: 'yesterday'\n" + OBSERVED},
+                   ("--snapshots", "s1.yaml"), ("s1.yaml", "observed_at", "ISO 8601")),
+    calibrate_case("calibrate-snapshots-too-few", {"s1.yaml": SNAPSHOT}, ("--snapshots", "s1.yaml"),
+                   ("1 snapshot", "history too short")),
+    calibrate_case("calibrate-bad-since", {"s1.yaml": SNAPSHOT}, ("--snapshots", "s1.yaml", "--since", "soon"),
+                   ("--since", "ISO 8601")),
+    calibrate_case("calibrate-bad-commits", {"s1.yaml": SNAPSHOT, "c.json": '{"commits": [{"creates": 1}]}'},
+                   ("--snapshots", "s1.yaml", "--snapshots", "s1.yaml", "--snapshots", "s1.yaml", "--commits", "c.json"),
+                   ("c.json", "commits[0]", "time")),
+    recommend_case("recommend-missing-file", Link("nowhere.json"), ("rec.json",)),
+    recommend_case("recommend-not-json", "{not json", ("rec.json",)),
+    recommend_case("recommend-unsatisfied", '{"satisfied": false, "statement": "no setting"}', ("rec.json", "no setting")),
+    recommend_case("recommend-no-guards", '{"satisfied": true, "guards": null}', ("rec.json", "guards")),
+    recommend_case("recommend-invalid-guard", '{"satisfied": true, "guards": {"max_deletes": {"max": -1}}}',
+                   ("LOOP.yaml", "max_deletes")),
 ]
 
 

@@ -148,8 +148,9 @@ def test_a_resource_cut_after_its_name_is_an_error_not_an_update_that_empties_it
     loop.write_text("name: snap\nprovider: {type: snapshot, path: e.yaml}\ndesired: {path: e.yaml}\n")
     r = recon("snapshot", loop, "--out", tmp_path / "out.yaml")
     assert r.returncode == 0, r.stderr
-    assert yaml.safe_load((tmp_path / "out.yaml").read_text()) == {"resources": [
-        {"kind": "A", "name": "e", "spec": {}}]}
+    written = yaml.safe_load((tmp_path / "out.yaml").read_text())
+    assert written.pop("observed_at").endswith("+00:00")  # when it was observed (issue 15)
+    assert written == {"resources": [{"kind": "A", "name": "e", "spec": {}}]}
     assert "spec: {}" in (tmp_path / "out.yaml").read_text()
 
 

@@ -85,7 +85,7 @@ def test_a_bad_scenario_says_what_is_wrong_and_the_valid_names(tmp_path: Path, s
     ("resources:\n  - kind: A\n    name: x\n", "d.yaml:2: field resources.0.spec: missing (write spec: {} for none)"),
     ("resources:\n  - {kind: A, name: x, spec: {}, ownr: me}\n",
      "d.yaml:2: field resources.0.ownr: unknown field (did you mean owner?); known: kind, name, spec, owner"),
-    ("resource: []\n", "d.yaml:1: field resource: unknown field (did you mean resources?); known: count, resources"),
+    ("resource: []\n", "d.yaml:1: field resource: unknown field (did you mean resources?); known: count, resources, observed_at"),
     ("resources: {a: 1}\n", "d.yaml:1: field resources: expected a list of resources, got a mapping"),
     ("count: 2\n", "d.yaml:1: field resources: missing (write resources: [] for none)"),
     ("- kind: A\n", "d.yaml:1: expected a mapping with a 'resources' list, got a list"),

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
+from recon.audit import drift_keys
+from recon.audit.drift_keys import DriftKeys, Retention
 from recon.core.errors import ReconError
 from recon.core.redact import redact
 from recon.sources.dburl import check_db_url
@@ -47,6 +49,7 @@ runs_table = sa.Table(
     sa.Column("alerts", sa.Text, nullable=False, default="[]"),
     sa.Column("error", sa.Text),
 )
+keys_table = drift_keys.define_table(_meta)
 
 
 @dataclass(frozen=True)
@@ -94,30 +97,45 @@ def parse_history_url(url: str) -> URL:
 class HistoryStore:
     """Append audit runs and read them back, oldest first."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, retention: Retention | None = None, create: bool = True) -> None:
         self.url = parse_history_url(url)
         self.name = self.url.render_as_string(hide_password=True)
         try:
+            self.retention = retention or Retention.from_env()
+        except ValueError as e:
+            raise HistoryError(f"history store {self.name}: {e}") from None
+        try:
             if self.url.get_backend_name() == "sqlite" and self.url.database not in (None, "", ":memory:"):
+                if not create and not Path(self.url.database).is_file():
+                    # A reader (recon calibrate) must not leave an empty store behind.
+                    raise HistoryError(f"history store {self.name}: no such file; run `recon audit` or "
+                                       "`recon watch` first, or pass --history")
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = sa.create_engine(self.url)
-            _meta.create_all(self.engine)
+            if create:
+                _meta.create_all(self.engine)
         except (SQLAlchemyError, ImportError, OSError) as e:
             raise HistoryError(f"history store {self.name}: cannot open: {_first_line(e)}") from None
 
     @classmethod
-    def for_config(cls, url: str | None, config_dir: Path) -> HistoryStore:
-        return cls(url or os.environ.get("RECON_AUDIT_HISTORY") or default_history_url(config_dir))
+    def for_config(cls, url: str | None, config_dir: Path, create: bool = True) -> HistoryStore:
+        return cls(url or os.environ.get("RECON_AUDIT_HISTORY") or default_history_url(config_dir), create=create)
 
-    def append(self, row: dict[str, Any]) -> int:
-        """Store one run (keys as the columns of ``audit_runs``); returns its id."""
+    def append(self, row: dict[str, Any], keys: DriftKeys | None = None) -> int:
+        """Store one run (keys as the columns of ``audit_runs``) and the keys it found out of sync;
+        returns its id. Key sets older than the retention's last runs of the loop are dropped."""
         values = {c.name: row.get(c.name) for c in runs_table.columns if c.name != "id"}
         values["guards_tripped"] = json.dumps(list(row.get("guards_tripped") or []))
         values["alerts"] = json.dumps([redact(str(a)) for a in row.get("alerts") or ()])
         values["error"] = redact(values["error"]) if values["error"] else values["error"]
         try:
             with self.engine.begin() as db:
-                return int(db.execute(runs_table.insert().values(**values)).inserted_primary_key[0])
+                run_id = int(db.execute(runs_table.insert().values(**values)).inserted_primary_key[0])
+                if keys is not None:
+                    db.execute(keys_table.insert().values(**drift_keys.encode(run_id, values["loop"], keys,
+                                                                             self.retention)))
+                    self._prune(db, values["loop"])
+                return run_id
         except SQLAlchemyError as e:
             raise HistoryError(f"history store {self.name}: cannot append run of {row.get('loop')}: "
                                f"{_first_line(e)}") from None
@@ -134,6 +152,27 @@ class HistoryStore:
             raise HistoryError(f"history store {self.name}: cannot read runs of {loop}: {_first_line(e)}") from None
         return [HistoryRun(**{**r, "guards_tripped": tuple(json.loads(r["guards_tripped"])),
                               "alerts": tuple(json.loads(r["alerts"]))}) for r in reversed(rows)]
+
+    def _prune(self, db: Any, loop: str) -> None:
+        t = keys_table
+        cutoff = db.execute(sa.select(t.c.run_id).where(t.c.loop == loop).order_by(t.c.run_id.desc())
+                            .offset(self.retention.keep_runs).limit(1)).scalar()
+        if cutoff is not None:
+            db.execute(t.delete().where(t.c.loop == loop, t.c.run_id <= cutoff))
+
+    def drift_keys(self, loop: str, since: float | None = None) -> list[DriftKeys]:
+        """The key sets recorded for *loop*, oldest first (from *since*, epoch seconds, when given)."""
+        q = keys_table.select().where(keys_table.c.loop == loop).order_by(keys_table.c.at, keys_table.c.run_id)
+        if since is not None:
+            q = q.where(keys_table.c.at >= since)
+        try:
+            with self.engine.connect() as db:
+                if not sa.inspect(db).has_table(keys_table.name):
+                    return []  # a store written before key sets were kept
+                return [drift_keys.decode(r) for r in db.execute(q).mappings()]
+        except (SQLAlchemyError, ValueError, KeyError) as e:
+            raise HistoryError(f"history store {self.name}: cannot read the drift keys of {loop}: "
+                               f"{_first_line(e)}") from None
 
     def close(self) -> None:
         self.engine.dispose()

@@ -10,12 +10,14 @@ so a scheduler always finds an ``audit.json``. Credentials stay where the provid
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from recon.audit.drift_keys import DriftKeys
 from recon.audit.history import HistoryError, HistoryRun, HistoryStore
 from recon.audit.trend import drift_streak
 from recon.core.policy import Outcome
@@ -27,6 +29,7 @@ from recon.core.text import plural
 STATUS = {ExitCode.IN_SYNC: "in sync", ExitCode.ERROR: "error", ExitCode.PENDING: "changes pending",
           ExitCode.BLOCKED: "blocked"}
 RECORD_NAME = "audit.json"
+CLOCK_ENV = "RECON_AUDIT_NOW"  # for tests only: the audit's clock, epoch seconds, so a test can space audits an hour apart
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,17 @@ class AuditResult:
     @property
     def exit_code(self) -> int:
         return int(self.data["exit_code"])
+
+
+def audit_clock() -> float:
+    """Now, or the time ``RECON_AUDIT_NOW`` gives (tests build hourly histories in seconds with it)."""
+    raw = os.environ.get(CLOCK_ENV, "").strip()
+    if not raw:
+        return time.time()
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{CLOCK_ENV}={raw!r}: give epoch seconds") from None
 
 
 def _iso(t: float) -> str:
@@ -80,7 +94,7 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
     from recon.config import build_loop, load_loop_config
     from recon.drivers.loop import plan_once
 
-    started = time.time()
+    started = audit_clock()
     config = Path(loop_config).resolve()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -108,7 +122,7 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
     data["thresholds"] = {"deletes": thresholds.deletes, "changes": thresholds.changes,
                           "drift_runs": thresholds.drift_runs}
     runs: tuple[HistoryRun, ...] = ()
-    finished = time.time()
+    finished = max(audit_clock(), started)
     data["finished_at"] = _iso(finished)
     try:
         history = HistoryStore.for_config(history_url, base)
@@ -120,7 +134,7 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
             else:
                 streak = drift_streak(before) + 1 if data["exit_code"] != ExitCode.IN_SYNC else 0
             data["alerts"] = _alerts(decision, counts, streak, thresholds)
-            run_id = history.append(_history_row(data, started, finished))
+            run_id = history.append(_history_row(data, started, finished), _drift_keys(data, started))
             runs = tuple(history.runs(data["loop"]))
             data["history"] = {"store": history.name, "run": run_id, "runs": len(runs), "drift_streak": streak}
         finally:
@@ -136,6 +150,14 @@ def audit_loop(loop_config: str | Path, out_dir: str | Path, history_url: str | 
     return AuditResult(data, path, runs, decision)
 
 
+def _drift_keys(data: dict[str, Any], started: float) -> DriftKeys | None:
+    """The keys this audit found out of sync, for the history; none when it did not observe."""
+    if data["exit_code"] == ExitCode.ERROR or not (data.get("observation") or {}).get("complete"):
+        return None  # an incomplete observation would read as a wave of hand deletes
+    desired = data.get("desired") or {}
+    return DriftKeys.from_changes(started, data["changes"], desired.get("count"), desired.get("version"))
+
+
 def _history_row(data: dict[str, Any], started: float, finished: float) -> dict[str, Any]:
     c = data["pending"]
     obs = data.get("observation") or {}
@@ -147,3 +169,11 @@ def _history_row(data: dict[str, Any], started: float, finished: float) -> dict[
         "guards_tripped": [g["name"] for g in data["guards"] if Outcome(g["outcome"]).tripped],
         "alerts": data["alerts"], "error": data["error"],
     }
+
+
+def cycle_entry(result: Any) -> tuple[dict[str, Any], DriftKeys | None]:
+    """The history row and key sets of one ``recon watch`` cycle (a ``CycleResult``), as an audit writes them."""
+    r = result.record
+    data: dict[str, Any] = redact_all({**decision_dict(result.decision, r), "error": "; ".join(r.errors) or None})  # type: ignore[assignment]
+    data.update(loop=r.loop, status=STATUS[data["exit_code"]], alerts=list(data["alerts"]))
+    return _history_row(data, r.time, r.time + (r.duration or 0.0)), _drift_keys(data, r.time)

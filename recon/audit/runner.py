@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from recon.audit.history import parse_history_url
-from recon.audit.record import RECORD_NAME, STATUS, Thresholds
+from recon.audit.record import RECORD_NAME, STATUS, Thresholds, audit_clock
 from recon.core.errors import ReconError
 from recon.core.redact import redact_all
 from recon.core.report import ExitCode
@@ -68,6 +68,10 @@ def run_audit(loop_config: str | Path, out_dir: str | Path, history_url: str | N
         raise AuditError(f"{config}: {e}") from None
     if history_url:
         parse_history_url(history_url)
+    try:
+        audit_clock()  # a bad RECON_AUDIT_NOW fails here, naming it, before the notebook runs
+    except ValueError as e:
+        raise AuditError(str(e)) from None
     if not notebook.is_file():
         raise AuditError(f"{notebook}: the audit notebook is missing from this installation")
     out = Path(out_dir).resolve()

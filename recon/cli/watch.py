@@ -6,6 +6,8 @@ actuator in ``recon.drivers.realtime.RealtimeDriver`` and prints one line per cy
 
 from __future__ import annotations
 
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -13,7 +15,7 @@ import click
 from recon.cli.console import esc, fail, out, say
 from recon.core.errors import ReconError
 from recon.core.policy import Outcome
-from recon.core.record import CycleRecord
+from recon.core.record import CycleRecord, CycleResult
 from recon.core.redact import redact
 from recon.core.report import acting
 from recon.core.text import plural
@@ -37,8 +39,9 @@ def snapshot(loop_config: Path, out_path: Path) -> None:
         fail(str(e))
     if not obs.complete:
         fail(f"{loop.observer.name}: observation incomplete ({obs.reason}); refusing to write a partial snapshot")
+    observed_at = datetime.fromtimestamp(obs.observed_at or time.time(), timezone.utc).isoformat(timespec="seconds")
     try:
-        dump_inventory(obs.resources.values(), out_path)
+        dump_inventory(obs.resources.values(), out_path, observed_at)
     except OSError as e:
         fail(f"{out_path}: cannot write the snapshot: {e.strerror or e}")
     say(f"wrote {plural(len(obs), 'resource')} from {loop.observer.name} to {out_path}")
@@ -69,9 +72,15 @@ def cycle_line(r: CycleRecord) -> str:
 @click.option("--metrics-port", type=int, help="serve Prometheus metrics on 127.0.0.1:PORT")
 @click.option("--max-cycles", type=click.IntRange(min=1), help="stop after N cycles (default: until SIGTERM)")
 @click.option("--events", type=click.Path(dir_okay=False, path_type=Path), help="JSONL event log")
+@click.option("--history", "history_url", metavar="URL",
+              help="history store each cycle is recorded in, as `recon audit` records runs (default: "
+                   "$RECON_AUDIT_HISTORY, else SQLite .recon/audit-history.db beside LOOP.yaml)")
 def watch(loop_config: Path, interval: float | None, jitter: float | None, metrics_port: int | None,
-          max_cycles: int | None, events: Path | None) -> None:
-    """Run the observe-only loop on an interval: diffs, verdicts and metrics, never a write."""
+          max_cycles: int | None, events: Path | None, history_url: str | None) -> None:
+    """Run the observe-only loop on an interval: diffs, verdicts and metrics, never a write. Each cycle's
+    counts and the keys it found out of sync go to the history store, for `recon calibrate`."""
+    from recon.audit.history import HistoryError, HistoryStore
+    from recon.audit.record import cycle_entry
     from recon.config import build_loop, load_loop_config
     from recon.drivers.loop import observe_only
     from recon.drivers.realtime import RealtimeDriver
@@ -87,6 +96,7 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
         log_path = EventLog.check(events or base / (cfg.events or f".recon/{cfg.name}.events.jsonl"))
         loop = observe_only(build_loop(cfg, base))
         log = EventLog(log_path)
+        history = HistoryStore.for_config(history_url, base)
     except ReconError as e:
         fail(str(e))
     metrics = LoopMetrics()
@@ -111,6 +121,13 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
             failures.append(None)
         out.print(cycle_line(r))
 
+    def keep(res: CycleResult) -> None:
+        try:
+            history.append(*cycle_entry(res))
+        except HistoryError as e:  # the history is a record, not a guard: the cycle stands, the line says so
+            out.print(f"cycle {res.record.cycle}: [red]{esc(redact(str(e)))}[/]")
+        show(res.record)
+
     def show_error(e: Exception) -> None:
         if isinstance(e, (StoreError, EventLogError)) and not isinstance(e, StoreBusy):
             # A store it cannot read or trust (the kill switch, approvals) or a log it cannot write:
@@ -124,9 +141,12 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
 
     schedule = Schedule(interval or cfg.interval, cfg.jitter if jitter is None else jitter)
     driver = RealtimeDriver(loop, RealtimeSpec(schedule, events=log, metrics=metrics,
-                                               on_record=lambda res: show(res.record), on_error=show_error))
+                                               on_record=keep, on_error=show_error))
     say(f"watching {cfg.name} (observe-only) every {schedule.interval:g}s; event log {log.path}")
-    records = driver.run(max_cycles=max_cycles)
+    try:
+        records = driver.run(max_cycles=max_cycles)
+    finally:
+        history.close()
     if fatal:
         fail(f"loop {cfg.name} stopped at cycle {driver.cycles}: {fatal[0]}")
     if driver.interrupted:

@@ -66,13 +66,16 @@ class ResourceModel(BaseModel):
 
 
 class InventoryModel(BaseModel):
-    """An inventory file: `resources: [{kind, name, spec, owner}, ...]`, optionally `count: N`."""
+    """An inventory file: `resources: [{kind, name, spec, owner}, ...]`, optionally `count: N` and
+    `observed_at: TIME` (written by `recon snapshot`; read by `recon calibrate`, ignored here)."""
 
     model_config = ConfigDict(extra="forbid")
     count: int | None = Field(None, ge=0, strict=True,
                               description="how many resources the file holds; when given, the loader checks it, "
                                           "so a file cut short is an error")
     resources: list[ResourceModel]
+    observed_at: str | None = Field(None, description="when a snapshot was observed (ISO 8601); "
+                                                      "ignored for desired state")
 
 
 def _decode(text: str, name: str) -> Any:

@@ -34,7 +34,8 @@ def small_parameters(name: str, tmp: Path) -> dict[str, Any]:
                 "alert_deletes": 1}
     return {
         "explore/threshold-tuner.ipynb": {"sweep_seeds": 1, "sweep_caps": [10, 60]},
-        "explore/simulate-my-inventory.ipynb": {"duration": 3600, "out_dir": str(tmp / "inventory")},
+        "explore/calibrate-my-loop.ipynb": {"duration": 1200, "sweep_seeds": 1, "out_dir": str(tmp / "calibrate"),
+                                            "sweep_grid": {"loop.guards.max_deletes.max": [2, 20]}},
         "explore/loop-console.ipynb": {"loop_config": str(_copy_examples(tmp) / "loop-snapshot.yaml")},
         "workshop/05-rate-limits-and-approvals.ipynb": {"backlog": 25, "cap": 10},
     }.get(name, {})
@@ -48,7 +49,7 @@ def _copy_examples(tmp: Path) -> Path:
 
 def test_the_notebooks_are_all_here() -> None:
     assert "audit.ipynb" in ALL
-    assert {"explore/threshold-tuner.ipynb", "explore/simulate-my-inventory.ipynb"} <= set(ALL)
+    assert {"explore/threshold-tuner.ipynb", "explore/calibrate-my-loop.ipynb"} <= set(ALL)
     assert len(WORKSHOP) == 6
 
 
