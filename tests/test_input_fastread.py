@@ -184,3 +184,16 @@ def test_resources_built_from_either_path_are_equal() -> None:
     assert [Resource(r["kind"], r["name"], r["spec"]) for r in data["resources"]] == \
         [Resource(r["kind"], r["name"], r["spec"]) for r in yamlread.parse_yaml(inventory(5))["resources"]]
     assert not any(isinstance(v, float) and not math.isfinite(v) for r in data["resources"] for v in r["spec"].values())
+
+
+def test_a_process_pinned_to_one_core_parses_in_line(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under `taskset -c 0` the machine still has two CPUs, but a worker would share the one core."""
+    from recon.sources import parallel
+
+    big = tmp_path / "big.yaml"
+    big.write_text("resources: []\n" + "#" * parallel.PARALLEL_MIN_BYTES + "\n")
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert parallel.worth_forking([big]) == []
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert parallel.worth_forking([big]) == ([big] if "fork" in parallel.mp.get_all_start_methods() else [])
