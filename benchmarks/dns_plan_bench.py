@@ -75,7 +75,9 @@ def build_zone(n: int) -> Records:
         if m < 16:
             recs[("A", f"h{i}")] = (300, [f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"])
         elif m < 18:
-            recs[("AAAA", f"h{i}")] = (300, [f"2001:db8::{i:x}"])
+            # One group holds 16 bits: past 65,535 records the address takes two (as BIND writes it).
+            v6 = f"2001:db8::{i:x}" if i < 1 << 16 else f"2001:db8::{i >> 16:x}:{i & 0xFFFF:x}"
+            recs[("AAAA", f"h{i}")] = (300, [v6])
         elif m == 18:
             recs[("TXT", f"t{i}")] = (600, [f'"v=bench id{i}"'])
         else:
