@@ -2,9 +2,11 @@
 
 Generates an inventory of --mb megabytes (default 50, the supported size in recon/sources/limits.py)
 in a temporary folder, then measures, each in a fresh child process so peak memory is its own:
-the bare library (yaml.CSafeLoader, json.loads), recon's load_inventory on the valid file, and
-recon failing on a duplicate resource, a duplicate key, a bad spec or a NaN placed at the end. Prints seconds, peak
-RSS, and the CPU-time and memory ratios to the bare library's. Run: .venv/bin/python benchmarks/input_bench.py [--mb 5]
+the bare library (yaml.CSafeLoader, json.loads), the bare fast parsers recon tries first (yaml-rs,
+orjson), recon's load_inventory on the valid file (the fast path), and recon failing on a duplicate
+resource, a duplicate key, a bad spec or a NaN placed at the end (the strict reader explains). Prints
+seconds, peak RSS, and the CPU-time and memory ratios to the bare library's.
+Run: .venv/bin/python benchmarks/input_bench.py [--mb 5]
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import orjson
 import yaml
+import yaml_rs
 
 from recon.sources.inventory import InventoryError, load_inventory  # imported before any timing
 
@@ -58,6 +62,14 @@ def _bare_json(path: Path) -> None:
     json.loads(path.read_text())
 
 
+def _fast_yaml(path: Path) -> None:
+    yaml_rs.loads(path.read_text(), parse_datetime=False)
+
+
+def _fast_json(path: Path) -> None:
+    orjson.loads(path.read_text())
+
+
 def _recon(path: Path) -> None:
     try:
         load_inventory(path)
@@ -90,10 +102,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         files = generate(Path(d), args.mb)
         print(f"{'case':34} {'wall s':>7} {'CPU s':>6} {'peak MB':>8} {'CPU x':>6} {'RSS x':>6}")
-        for kind, bare in (("yaml", _bare_yaml), ("json", _bare_json)):
+        for kind, bare, fast in (("yaml", _bare_yaml, _fast_yaml), ("json", _bare_json, _fast_json)):
             base_wall, base_cpu, base_mb = measure(bare, files[kind])
             size = files[kind].stat().st_size / 1e6
             print(f"{kind + f' bare ({size:.0f} MB)':34} {base_wall:7.1f} {base_cpu:6.1f} {base_mb:8.0f} {1:6.2f} {1:6.2f}")
+            wall, cpu, mb = measure(fast, files[kind])
+            print(f"{kind + ' bare fast parser':34} {wall:7.1f} {cpu:6.1f} {mb:8.0f} {cpu / base_cpu:6.2f} {mb / base_mb:6.2f}")
             for label in [k for k in files if k.startswith(kind)]:
                 wall, cpu, mb = measure(_recon, files[label])
                 print(f"{'recon ' + label:34} {wall:7.1f} {cpu:6.1f} {mb:8.0f} {cpu / base_cpu:6.2f} {mb / base_mb:6.2f}")

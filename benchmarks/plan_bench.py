@@ -1,7 +1,9 @@
 """recon's diff against a bare one-pass dict diff over the same data, at 1k to 1M resources.
 
-Prints, per size, the best-of-N time of each and their ratio (target: under 2 at every size), and
-the cost per resource so linear growth is visible. Both sides see the same resources; 1% of them are
+Prints, per size, the best-of-N time of each and their ratio (target: under 2 at every size), the
+cost per resource so linear growth is visible, and the machine's load averages beside the figures
+(on a busy shared machine both sides slow down, but not always alike). The repeats are interleaved,
+bare then recon, so both sample the same load. Both sides see the same resources; 1% of them are
 created, updated or deleted. Run: .venv/bin/python benchmarks/plan_bench.py [--sizes 1000,10000]
 """
 
@@ -9,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import time
+from collections.abc import Callable
 
 from recon.core.model import Resource
 from recon.core.plan import diff
@@ -45,16 +49,28 @@ def bare(d: dict, o: dict) -> tuple[list, list, list]:
     return to_create, to_update, to_delete
 
 
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        gc.disable()
+def timed(fn: Callable[[], object]) -> float:
+    gc.collect()
+    gc.disable()
+    try:
         t = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t)
+        return time.perf_counter() - t
+    finally:
         gc.enable()
-    return min(times)
+
+
+def best_interleaved(fns: list[Callable[[], object]], repeat: int) -> list[float]:
+    """The best time of each of *fns* over *repeat* rounds, each round running them one after another."""
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for ts, fn in zip(times, fns):
+            ts.append(timed(fn))
+    return [min(ts) for ts in times]
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -62,7 +78,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,100000,1000000")
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    print(f"{'resources':>10} {'bare (ms)':>10} {'recon (ms)':>11} {'ratio':>6} {'recon ns/res':>13}")
+    print(f"{'resources':>10} {'bare (ms)':>10} {'recon (ms)':>11} {'ratio':>6} {'recon ns/res':>13}  load 1/5/15 min")
     worst = 0.0
     for n in (int(x) for x in args.sizes.split(",")):
         d, o, dr, or_ = make(n)
@@ -70,10 +86,9 @@ def main() -> None:
         p = diff(dr, or_)
         assert (len(p.creates), len(p.updates), len(p.deletes)) == (len(c), len(u), len(x)), "results differ"
         repeat = args.repeat if n < 1_000_000 else max(2, args.repeat // 2)
-        tb = best(lambda: bare(d, o), repeat)
-        tr = best(lambda: diff(dr, or_), repeat)
+        tb, tr = best_interleaved([lambda: bare(d, o), lambda: diff(dr, or_)], repeat)
         worst = max(worst, tr / tb)
-        print(f"{n:>10} {tb * 1e3:>10.2f} {tr * 1e3:>11.2f} {tr / tb:>6.2f} {tr / n * 1e9:>13.1f}")
+        print(f"{n:>10} {tb * 1e3:>10.2f} {tr * 1e3:>11.2f} {tr / tb:>6.2f} {tr / n * 1e9:>13.1f}  {load()}")
     print(f"worst ratio {worst:.2f} (target < 2): {'OK' if worst < 2 else 'OVER TARGET'}")
 
 

@@ -1,8 +1,8 @@
 """Input documents (loop configs, scenarios, inventory files) as plain data, and errors that name them.
 
 This module owns the two things every reader of a recon input shares: turning a file's text into
-plain data with one error line naming ``file:line`` (the parsing itself is :mod:`yamlread` and
-:mod:`jsonread`), and wording pydantic's validation errors as ``file:line: field a.b.c: message``.
+plain data with one error line naming ``file:line`` (the parsing itself is :mod:`fastread`, which
+falls back to the strict :mod:`yamlread` and :mod:`jsonread`), and wording pydantic's validation errors as ``file:line: field a.b.c: message``.
 It never validates a document's meaning; the model that reads the data does.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from recon.core.errors import ReconError
-from recon.sources import jsonread, yamlread
+from recon.sources import fastread, jsonread, yamlread
 from recon.sources.readfile import read_text_input
 from recon.sources.validation import error_words, without_tags
 from recon.sources.yamlread import ParseError
@@ -67,7 +67,7 @@ def read_yaml_file(path: Path, what: str, error: type[ReconError] = ReconError) 
     the line, and what the file was meant to be (*what*: "loop config", "scenario", ...)."""
     text, _ = read_text_input(path, what, error)
     try:
-        return yamlread.parse_yaml(text), text
+        return fastread.parse_yaml(text), text
     except ParseError as e:
         raise error(_where(str(path), e)) from None
 
@@ -77,7 +77,7 @@ def parse_document(text: str, name: str, error: type[ReconError]) -> Any:
     name the file and line."""
     # By suffix only: YAML reads JSON too, and a YAML flow mapping also starts with "{".
     try:
-        return jsonread.parse_json(text) if name.endswith(".json") else yamlread.parse_yaml(text)
+        return fastread.parse_json(text) if name.endswith(".json") else fastread.parse_yaml(text)
     except ParseError as e:
         raise error(_where(name, e)) from None
 

@@ -1,6 +1,6 @@
 """Parsing large input files on the other core while the caller's work (observing) runs here.
 
-PyYAML builds its objects in Python, so a large YAML inventory costs seconds of CPU. This module
+A large YAML inventory still costs seconds of CPU (parsing, then freezing every resource). This module
 owns only the fork: which files are worth it, the worker, and the order in which errors surface.
 It does not know what the files hold; the caller passes the parse function and loads the result.
 Forking is only safe in a single-threaded process, so only the command line uses it.
@@ -21,12 +21,19 @@ T = TypeVar("T")
 
 
 def worth_forking(files: Sequence[Path]) -> list[Path]:
-    """The YAML files among *files* large enough to parse in a worker; none on a machine with one
-    core or without fork."""
+    """The YAML files among *files* large enough to parse in a worker; none when this process may
+    run on one core only (one CPU, or pinned by ``taskset``) or cannot fork."""
     big = [f for f in files if f.suffix != ".json" and f.stat().st_size >= PARALLEL_MIN_BYTES]
-    if not big or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+    if not big or usable_cores() < 2 or "fork" not in mp.get_all_start_methods():
         return []
     return big
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its affinity where the system has one, else the CPU count.
+    A worker on the same one core would only add the fork and the copy back."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def parse_while(files: Sequence[Path], parse: Callable[[str], Any], work: Callable[[], T],
