@@ -20,7 +20,8 @@ the chosen marker, or with another value, is never a delete candidate; nor is on
 leaves it too). ``owner`` is required: an
 export holds the whole cluster, and a prune without ownership would delete all of it. The export is
 a file, so the observation is complete or an error: one that cannot be read or parsed raises
-:class:`ProviderError` naming ``file:line``. This module reads a file; it never talks to a cluster.
+:class:`ProviderError` naming ``file:line``; a List that is one page of a chunked list (``continue``,
+``remainingItemCount``) is an incomplete observation. This module reads a file; it never talks to a cluster.
 """
 
 from __future__ import annotations
@@ -127,10 +128,13 @@ class KubernetesExportObserver:
 
     def observe(self) -> Observation:
         try:
-            objects, _version = read_objects(self.path, "Kubernetes export")
+            pages: list[str] = []
+            objects, _version = read_objects(self.path, "Kubernetes export", pages)
             resources = index_objects(objects, None, CLUSTER_SCOPED)
         except ReconError as e:
             raise ProviderError(f"provider kubernetes-export: {e}") from None
         owner = self.settings.owner
-        return Observation.of((r.with_owner(owner.owner_of(r)) for r in resources), source=self.name,
+        # A page of a chunked list saw only part of the cluster: what it lacks is unknown, not absent.
+        return Observation.of((r.with_owner(owner.owner_of(r)) for r in resources), complete=not pages,
+                              reason=f"partial export: {pages[0]}" if pages else None, source=self.name,
                               observed_at=time.time())

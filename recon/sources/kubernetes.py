@@ -101,9 +101,10 @@ def key_kind(api_version: str, kind: str) -> str:
     return f"{kind}.{group}" if group else kind
 
 
-def read_objects(path: Path, what: str) -> tuple[list[tuple[str, dict[str, Any]]], str]:
+def read_objects(path: Path, what: str, pages: list[str] | None = None) -> tuple[list[tuple[str, dict[str, Any]]], str]:
     """Every object under *path* as (``file:line`` it starts at, object), Lists expanded, and the
-    version (digest of the files' bytes). A file holding no object at all is an error."""
+    version (digest of the files' bytes). A file holding no object at all is an error. A List that
+    is one page of a chunked list is an error too, or, given *pages*, noted there as ``file:line: why``."""
     read: list[tuple[Path, bytes]] = []
     out: list[tuple[str, dict[str, Any]]] = []
     for f in inventory_files(path, SUFFIXES, KubernetesError, what):
@@ -116,7 +117,7 @@ def read_objects(path: Path, what: str) -> tuple[list[tuple[str, dict[str, Any]]
             if doc is None:
                 continue  # an empty document between two `---`, as helm template prints them
             found = True
-            out.extend(_expand(doc, f"{f}:{line}"))
+            out.extend(_expand(doc, f"{f}:{line}", pages))
         if not found:
             raise KubernetesError(f"{f}: holds no Kubernetes object; an empty file is not an empty state "
                                   "(write `{apiVersion: v1, kind: List, items: []}` for none)")
@@ -132,7 +133,7 @@ def _documents(f: Path, text: str) -> list[tuple[int, Any]]:
         raise KubernetesError(f"{f}:{e.line}: {e.message}" if e.line else f"{f}: {e.message}") from None
 
 
-def _expand(doc: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def _expand(doc: Any, where: str, pages: list[str] | None) -> Iterator[tuple[str, dict[str, Any]]]:
     """*doc* itself, or the items of a List (``kind: List`` or a typed ``FooList``)."""
     if not isinstance(doc, dict):
         raise KubernetesError(f"{where}: expected a Kubernetes object (a mapping), got {value_kind(doc)}")
@@ -141,13 +142,30 @@ def _expand(doc: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
         items = doc["items"]
         if not isinstance(items, list):
             raise KubernetesError(f"{where}: field items: expected a list of objects, got {value_kind(items)}")
+        page = _page_of(doc.get("metadata"))
+        if page:
+            if pages is None:
+                raise KubernetesError(f"{where}: {page}")
+            pages.append(f"{where}: {page}")
         item_kind = kind[:-4] if kind != "List" else None
         for i, item in enumerate(items):
             if isinstance(item, dict) and item_kind and "kind" not in item:  # a typed list's items omit it
                 item = {"apiVersion": doc.get("apiVersion"), "kind": item_kind, **item}
-            yield from _expand(item, f"{where}: items.{i}")
+            yield from _expand(item, f"{where}: items.{i}", pages)
         return
     yield where, doc
+
+
+def _page_of(meta: Any) -> str | None:
+    """Why a List's metadata says it is one page of a longer list (the API's ``continue`` token or
+    ``remainingItemCount``, as `--chunk-size` or `?limit=` leave them), or None."""
+    if not isinstance(meta, dict):
+        return None
+    for field in ("continue", "remainingItemCount"):
+        if meta.get(field) not in (None, "", 0):
+            return (f"field metadata.{field}: the List is one page of a chunked list, the rest is still on the "
+                    "server; export it whole (kubectl get without --chunk-size limits)")
+    return None
 
 
 def to_resource(obj: dict[str, Any], where: str, namespace: str | None,

@@ -1,0 +1,68 @@
+"""Hostile inputs for the Kubernetes manifests source and the kubernetes-export provider: partial
+lists, split ownership, malformed metadata, fields the normaliser must not forgive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.providers.helpers import recon
+from tests.sources.helpers import assert_plan_fails_naming
+
+MINE = {"app": "web"}
+OWNER = {"marker": "label", "key": "app", "value": "web"}
+
+
+def cm(name: str, labels: dict[str, str] | None = None, **meta: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "data": {"k": "v"},
+            "metadata": {"name": name, "namespace": "apps", "labels": labels or MINE, **meta}}
+
+
+def a_list(items: Any, **meta: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": "", **meta}}
+
+
+def setup(tmp: Path, desired: list[dict[str, Any]], observed: dict[str, Any], owner: dict[str, Any] = OWNER) -> Path:
+    (tmp / "desired").mkdir()
+    (tmp / "desired" / "app.yaml").write_text(yaml.safe_dump_all(desired))
+    (tmp / "cluster.yaml").write_text(yaml.safe_dump(observed))
+    loop = tmp / "LOOP.yaml"
+    loop.write_text(yaml.safe_dump({"name": "k8s", "provider": {"type": "kubernetes-export", "path": "cluster.yaml",
+                                                                "owner": owner},
+                                    "desired": {"type": "kubernetes", "path": "desired"},
+                                    "guards": {"max_deletes": False, "desired_shrink": False}}))
+    return loop
+
+
+def plan(tmp: Path, loop: Path) -> dict[str, Any]:
+    run = recon("plan", loop, "--json", cwd=tmp)
+    assert run.code in (0, 2, 3) and "Traceback" not in run.stderr, (run.code, run.stderr)
+    return run.json()
+
+
+def fates(result: dict[str, Any]) -> dict[tuple[str, str], str]:
+    return {(c["op"], c["name"]): c["fate"]["status"] for c in result["changes"]}
+
+
+# A page of a chunked list (`kubectl get --chunk-size`, the API's `?limit=`): the rest is on the server.
+PAGED = ({"continue": "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTIzfQ"}, {"remainingItemCount": 5},
+         {"continue": "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTIzfQ", "remainingItemCount": 5})
+
+
+def test_a_page_of_a_chunked_export_is_an_incomplete_observation_and_deletes_nothing(tmp_path: Path) -> None:
+    for i, meta in enumerate(PAGED):
+        tmp = tmp_path / str(i)
+        tmp.mkdir()
+        loop = setup(tmp, [cm("a"), cm("z")], a_list([cm("a"), cm("b")], **meta))
+        result = plan(tmp, loop)
+        assert result["observation"]["complete"] is False, result["observation"]
+        assert "cluster.yaml" in result["observation"]["reason"], result["observation"]
+        assert fates(result)[("delete", "apps/b")] != "apply", result["changes"]
+
+
+def test_a_page_of_a_chunked_list_as_manifests_is_an_error(tmp_path: Path) -> None:
+    loop = setup(tmp_path, [cm("a")], a_list([cm("a")]))
+    (tmp_path / "desired" / "app.yaml").write_text(yaml.safe_dump(a_list([cm("a")], remainingItemCount=3)))
+    assert_plan_fails_naming(tmp_path, loop, "app.yaml:1", "remainingItemCount")
