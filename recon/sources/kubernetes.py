@@ -188,6 +188,13 @@ def to_resource(obj: dict[str, Any], where: str, namespace: str | None,
         ns = namespace
     if ns is not None and not isinstance(ns, str):
         raise KubernetesError(f"{where}: {kind} {meta['name']}: field metadata.namespace: expected text")
+    # Owner markers and Secret values are read from these: any other shape is an error, never a guess.
+    shaped = [(f"metadata.{f}", meta.get(f)) for f in ("labels", "annotations")]
+    if kk == "Secret":
+        shaped += [(f, obj.get(f)) for f in ("data", "stringData")]
+    for field, v in shaped:
+        if v is not None and not isinstance(v, dict):
+            raise KubernetesError(f"{where}: {kind} {meta['name']}: field {field}: expected a mapping, got {value_kind(v)}")
     rest = {k: v for k, v in meta.items() if k not in ("name", "namespace")}
     spec = {k: v for k, v in obj.items() if k not in ("kind", "metadata")}
     if rest:

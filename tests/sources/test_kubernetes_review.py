@@ -66,3 +66,26 @@ def test_a_page_of_a_chunked_list_as_manifests_is_an_error(tmp_path: Path) -> No
     loop = setup(tmp_path, [cm("a")], a_list([cm("a")]))
     (tmp_path / "desired" / "app.yaml").write_text(yaml.safe_dump(a_list([cm("a")], remainingItemCount=3)))
     assert_plan_fails_naming(tmp_path, loop, "app.yaml:1", "remainingItemCount")
+
+
+def secret(**fields: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "apps", "labels": MINE}, **fields}
+
+
+# Fields whose shape the source relies on: each not a mapping is one error line naming file:line and field.
+MISSHAPEN = {
+    "secret-data": (secret(data="abc"), "data"),
+    "secret-stringdata": (secret(stringData=[1, 2]), "stringData"),
+    "labels": (cm("z", labels=["app"]), "metadata.labels"),  # type: ignore[arg-type]
+    "annotations": (cm("z", annotations="x"), "metadata.annotations"),
+}
+
+
+def test_misshapen_metadata_or_secret_fields_are_one_line_errors_naming_them(tmp_path: Path) -> None:
+    for case, (obj, field) in MISSHAPEN.items():
+        as_desired, as_export = tmp_path / f"{case}-d", tmp_path / f"{case}-e"
+        as_desired.mkdir(), as_export.mkdir()
+        assert_plan_fails_naming(as_desired, setup(as_desired, [cm("a"), obj], a_list([cm("a")])),
+                                 "app.yaml:", f"field {field}")
+        assert_plan_fails_naming(as_export, setup(as_export, [cm("a")], a_list([cm("a"), obj])),
+                                 "provider kubernetes-export", "cluster.yaml:1: items.1", f"field {field}")
