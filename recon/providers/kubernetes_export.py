@@ -17,7 +17,8 @@ Ownership comes from the marker the tool that applies the manifests writes, chos
 An object's owner is the marker's value; the loop's ``owner_id`` is ``value``, so an object without
 the chosen marker, or with another value, is never a delete candidate; nor is one with
 ``ownerReferences`` (made by a controller, removed by the garbage collector, as Argo CD's prune
-leaves it too). ``owner`` is required: an
+leaves it too). Nor is one another tool claims as well (split ownership: our label
+and another tool's marker, or Argo CD's label tracking and a tracking id naming another application). ``owner`` is required: an
 export holds the whole cluster, and a prune without ownership would delete all of it. The export is
 a file, so the observation is complete or an error: one that cannot be read or parsed raises
 :class:`ProviderError` naming ``file:line``; a List that is one page of a chunked list (``continue``,
@@ -84,6 +85,8 @@ class OwnerMarker(BaseModel):
             # object is what the tool applied, and the garbage collector, not a prune, removes it.
             return None
         labels, notes = meta.get("labels") or {}, meta.get("annotations") or {}
+        if self._claimed_elsewhere(labels, notes, r):
+            return None  # split ownership: when in doubt, the loop does not delete
         if self.marker == "argocd" and self.tracking == "annotation":
             return _argocd_app(notes.get(TRACKING_ID), r)
         if self.marker == "flux":
@@ -91,6 +94,15 @@ class OwnerMarker(BaseModel):
             return f"{ns}/{name}" if ns and name else None
         value = labels.get(self.keys()[0][0])
         return str(value) if value else None
+
+    def _claimed_elsewhere(self, labels: Mapping[str, Any], notes: Mapping[str, Any], r: Resource) -> bool:
+        """Whether another tool's marker (or Argo CD's other tracking method, naming another
+        application) is on *r* too. app.kubernetes.io/instance is not counted: Helm charts set it."""
+        if TRACKING_ID in notes and (self.marker != "argocd" or (
+                self.tracking == "label" and _argocd_app(notes[TRACKING_ID], r) != self.value)):
+            return True
+        return any(k in labels and k != self.key for tool in ("flux", "kapp", "applyset") if tool != self.marker
+                   for k in MARKERS[tool][0])
 
 
 def _argocd_app(tracking_id: Any, r: Resource) -> str | None:

@@ -89,3 +89,37 @@ def test_misshapen_metadata_or_secret_fields_are_one_line_errors_naming_them(tmp
                                  "app.yaml:", f"field {field}")
         assert_plan_fails_naming(as_export, setup(as_export, [cm("a")], a_list([cm("a"), obj])),
                                  "provider kubernetes-export", "cluster.yaml:1: items.1", f"field {field}")
+
+
+def tracking(app: str, name: str) -> dict[str, str]:
+    return {"argocd.argoproj.io/tracking-id": f"{app}:/ConfigMap:apps/{name}"}
+
+
+KAPP = {"kapp.k14s.io/app": "1700000000000000001"}
+FLUX = {"kustomize.toolkit.fluxcd.io/name": "web", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
+# owner settings -> (our marker's labels, and the labels and annotations another tool or method adds on b).
+SPLIT = {
+    "argocd-label-vs-annotation": ({"marker": "argocd", "tracking": "label", "value": "web"},
+                                   {"app.kubernetes.io/instance": "web"}, {}, tracking("other", "b")),
+    "kapp-vs-argocd": ({"marker": "kapp", "value": "1700000000000000001"}, KAPP, {}, tracking("web", "b")),
+    "applyset-vs-flux": ({"marker": "applyset", "value": "applyset-x-v1"},
+                         {"applyset.kubernetes.io/part-of": "applyset-x-v1"}, FLUX, {}),
+    "label-vs-kapp": (OWNER, MINE, KAPP, {}),
+}
+
+
+def test_an_object_another_tool_also_claims_is_never_a_delete_candidate(tmp_path: Path) -> None:
+    for case, (owner, labels, theirs, notes) in SPLIT.items():
+        tmp = tmp_path / case
+        tmp.mkdir()
+        b = cm("b", {**labels, **theirs}, annotations=notes)
+        result = plan(tmp, setup(tmp, [cm("a", labels)], a_list([cm("a", labels), b, cm("c", labels)]), owner))
+        assert fates(result)[("delete", "apps/b")] == "excluded", (case, result["changes"])
+        assert fates(result)[("delete", "apps/c")] == "apply", (case, result["changes"])
+
+
+def test_argocd_label_tracking_with_an_annotation_naming_the_same_app_is_owned(tmp_path: Path) -> None:
+    owner, labels, _, _ = SPLIT["argocd-label-vs-annotation"]
+    result = plan(tmp_path, setup(tmp_path, [cm("a", labels)],
+                                  a_list([cm("a", labels), cm("b", labels, annotations=tracking("web", "b"))]), owner))
+    assert fates(result)[("delete", "apps/b")] == "apply", result["changes"]
