@@ -123,3 +123,23 @@ def test_argocd_label_tracking_with_an_annotation_naming_the_same_app_is_owned(t
     result = plan(tmp_path, setup(tmp_path, [cm("a", labels)],
                                   a_list([cm("a", labels), cm("b", labels, annotations=tracking("web", "b"))]), owner))
     assert fates(result)[("delete", "apps/b")] == "apply", result["changes"]
+
+
+def service(**spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "apps", "labels": MINE},
+            "spec": {"ports": [{"port": 80}], "selector": {"app": "web"}, **spec}}
+
+
+def test_a_headless_service_against_one_with_a_cluster_ip_is_an_update(tmp_path: Path) -> None:
+    # clusterIP: None is what a manifest writes for a headless Service; the address the server assigns is not.
+    served = {"clusterIP": "10.96.0.5", "clusterIPs": ["10.96.0.5"], "ipFamilies": ["IPv4"]}
+    (tmp_path / "a").mkdir()
+    result = plan(tmp_path / "a", setup(tmp_path / "a", [service(clusterIP="None")], a_list([service(**served)])))
+    assert fates(result) == {("update", "apps/s"): "apply"}, result["changes"]
+    headless = {"clusterIP": "None", "clusterIPs": ["None"], "ipFamilies": ["IPv4"]}
+    (tmp_path / "b").mkdir()
+    result = plan(tmp_path / "b", setup(tmp_path / "b", [service(clusterIP="None")], a_list([service(**headless)])))
+    assert result["changes"] == [], result["changes"]
+    (tmp_path / "c").mkdir()
+    result = plan(tmp_path / "c", setup(tmp_path / "c", [service()], a_list([service(**served)])))
+    assert result["changes"] == [], result["changes"]
