@@ -188,6 +188,13 @@ def to_resource(obj: dict[str, Any], where: str, namespace: str | None,
         ns = namespace
     if ns is not None and not isinstance(ns, str):
         raise KubernetesError(f"{where}: {kind} {meta['name']}: field metadata.namespace: expected text")
+    # What the API server refuses would make the key NS/NAME ambiguous, so it is refused here too.
+    if meta["name"] in (".", "..") or "/" in meta["name"] or "%" in meta["name"]:
+        raise KubernetesError(f"{where}: {kind} {meta['name']!r}: field metadata.name: not a Kubernetes name "
+                              "(no '/' or '%', not '.' or '..')")
+    if ns is not None and not _DNS_LABEL.fullmatch(ns):
+        raise KubernetesError(f"{where}: {kind} {meta['name']}: field metadata.namespace: {ns!r} is not a Kubernetes "
+                              "namespace (lower-case letters, digits and '-', at most 63)")
     # Owner markers and Secret values are read from these: any other shape is an error, never a guess.
     shaped = [(f"metadata.{f}", meta.get(f)) for f in ("labels", "annotations")]
     if kk == "Secret":

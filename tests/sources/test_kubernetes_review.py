@@ -46,6 +46,16 @@ def fates(result: dict[str, Any]) -> dict[tuple[str, str], str]:
     return {(c["op"], c["name"]): c["fate"]["status"] for c in result["changes"]}
 
 
+def assert_refused_on_either_side(tmp: Path, obj: dict[str, Any], field: str) -> None:
+    """*obj* among the manifests, and then in the export: each time one error naming it and *field*."""
+    as_desired, as_export = tmp / "desired-side", tmp / "export-side"
+    as_desired.mkdir(parents=True), as_export.mkdir()
+    assert_plan_fails_naming(as_desired, setup(as_desired, [cm("a"), obj], a_list([cm("a")])),
+                             "app.yaml:", f"field {field}")
+    assert_plan_fails_naming(as_export, setup(as_export, [cm("a")], a_list([cm("a"), obj])),
+                             "provider kubernetes-export", "cluster.yaml:1: items.1", f"field {field}")
+
+
 # A page of a chunked list (`kubectl get --chunk-size`, the API's `?limit=`): the rest is on the server.
 PAGED = ({"continue": "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTIzfQ"}, {"remainingItemCount": 5},
          {"continue": "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTIzfQ", "remainingItemCount": 5})
@@ -83,12 +93,7 @@ MISSHAPEN = {
 
 def test_misshapen_metadata_or_secret_fields_are_one_line_errors_naming_them(tmp_path: Path) -> None:
     for case, (obj, field) in MISSHAPEN.items():
-        as_desired, as_export = tmp_path / f"{case}-d", tmp_path / f"{case}-e"
-        as_desired.mkdir(), as_export.mkdir()
-        assert_plan_fails_naming(as_desired, setup(as_desired, [cm("a"), obj], a_list([cm("a")])),
-                                 "app.yaml:", f"field {field}")
-        assert_plan_fails_naming(as_export, setup(as_export, [cm("a")], a_list([cm("a"), obj])),
-                                 "provider kubernetes-export", "cluster.yaml:1: items.1", f"field {field}")
+        assert_refused_on_either_side(tmp_path / case, obj, field)
 
 
 def tracking(app: str, name: str) -> dict[str, str]:
@@ -143,3 +148,21 @@ def test_a_headless_service_against_one_with_a_cluster_ip_is_an_update(tmp_path:
     (tmp_path / "c").mkdir()
     result = plan(tmp_path / "c", setup(tmp_path / "c", [service()], a_list([service(**served)])))
     assert result["changes"] == [], result["changes"]
+
+
+# Names the API server refuses (path segment rules: no '/', no '%', not '.' or '..'; namespaces are DNS labels):
+# in a key they would make `NS/NAME` ambiguous (namespace x, name a/b is namespace x/a, name b).
+BAD_NAMES = {
+    "slash-in-name": (cm("a/b"), "metadata.name"),
+    "dotdot": (cm(".."), "metadata.name"),
+    "percent": (cm("a%2fb"), "metadata.name"),
+    "slash-in-namespace": ({**cm("b"), "metadata": {"name": "b", "namespace": "apps/a", "labels": MINE}},
+                           "metadata.namespace"),
+    "upper-namespace": ({**cm("b"), "metadata": {"name": "b", "namespace": "Apps", "labels": MINE}},
+                        "metadata.namespace"),
+}
+
+
+def test_names_the_api_server_refuses_are_errors_on_either_side(tmp_path: Path) -> None:
+    for case, (obj, field) in BAD_NAMES.items():
+        assert_refused_on_either_side(tmp_path / case, obj, field)
