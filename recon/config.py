@@ -172,6 +172,8 @@ def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None) -> 
         store = StateStore(cfg.state_path(base))
     policy = cfg.policy()
     source = _DESIRED_BUILDERS[cfg.desired.type](cfg.desired, base)
+    if isinstance(source, kubernetes.KubernetesSource) and hasattr(observer, "cluster_scoped"):
+        observer.cluster_scoped = source.cluster_scoped  # both sides must key a kind's objects alike
     return _loop(cfg.name, source, observer, policy, store,
                  approver_named(cfg.approver, store, policy.approval_ttl), actuator)
 

@@ -40,7 +40,7 @@ from recon.providers.base import ProviderError
 from recon.providers.kubernetes_normalize import kubernetes_normalizer
 from recon.providers.names import PlainText
 from recon.providers.settings import ProviderSettings, parse_settings
-from recon.sources.kubernetes import CLUSTER_SCOPED, index_objects, key_kind, read_objects
+from recon.sources.kubernetes import CLUSTER_SCOPED, KubernetesError, index_objects, key_kind, read_objects
 
 TRACKING_ID = "argocd.argoproj.io/tracking-id"
 # marker -> (labels whose values make the owner, annotations) that tool writes on what it applies.
@@ -131,6 +131,9 @@ class KubernetesExportObserver:
         self.name = f"kubernetes-export:{path}"
         self.owner_id = settings.owner.value
         self.normalizer = kubernetes_normalizer(*settings.owner.keys())
+        # The cluster-scoped kinds of the loop's manifests (set by the loop builder when its desired
+        # state is Kubernetes manifests): None when nothing else keys the same objects.
+        self.cluster_scoped: frozenset[str] | None = None
 
     @classmethod
     def from_config(cls, settings: Mapping[str, Any], base_dir: Path) -> KubernetesExportObserver:
@@ -138,11 +141,22 @@ class KubernetesExportObserver:
         p = Path(s.path).expanduser()
         return cls(s, p if p.is_absolute() else base_dir / p)
 
+    def _check_scope(self, objects: list[tuple[str, dict[str, Any]]], resources: list[Resource]) -> None:
+        """An object the export shows without a namespace, of a kind the manifests key in a namespace,
+        would be planned as a create of ``default/NAME`` and a delete of the live ``NAME``."""
+        if self.cluster_scoped is None:
+            return
+        for (where, obj), r in zip(objects, resources):
+            if r.kind not in self.cluster_scoped and not (obj.get("metadata") or {}).get("namespace"):
+                raise KubernetesError(f"{where}: {r.kind} {r.name} has no namespace: a cluster-scoped kind; "
+                                      f"list it in desired.cluster_scoped ({r.kind}) so the manifests key it so too")
+
     def observe(self) -> Observation:
         try:
             pages: list[str] = []
             objects, _version = read_objects(self.path, "Kubernetes export", pages)
             resources = index_objects(objects, None, CLUSTER_SCOPED)
+            self._check_scope(objects, resources)
         except ReconError as e:
             raise ProviderError(f"provider kubernetes-export: {e}") from None
         owner = self.settings.owner

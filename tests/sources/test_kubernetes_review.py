@@ -166,3 +166,19 @@ BAD_NAMES = {
 def test_names_the_api_server_refuses_are_errors_on_either_side(tmp_path: Path) -> None:
     for case, (obj, field) in BAD_NAMES.items():
         assert_refused_on_either_side(tmp_path / case, obj, field)
+
+
+def widget(name: str, namespace: str | None = None) -> dict[str, Any]:
+    meta = {"name": name, "labels": MINE, **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": meta, "spec": {"size": 1}}
+
+
+def test_a_cluster_scoped_custom_kind_missing_from_cluster_scoped_is_an_error_not_a_delete(tmp_path: Path) -> None:
+    # The export shows Widget.example.com has no namespace; the manifests, not told, put it in `default`:
+    # the plan created default/w1 and deleted the live w1 the manifests declare.
+    loop = setup(tmp_path, [widget("w1")], a_list([widget("w1")]))
+    assert_plan_fails_naming(tmp_path, loop, "cluster.yaml:1: items.0", "Widget.example.com", "cluster_scoped")
+    cfg = yaml.safe_load(loop.read_text())
+    cfg["desired"]["cluster_scoped"] = ["Widget.example.com"]
+    loop.write_text(yaml.safe_dump(cfg))
+    assert plan(tmp_path, loop)["changes"] == []
