@@ -117,12 +117,13 @@ def _record(r: Any) -> tuple[str, str, int, list[str]]:
 
 
 class _quiet_octodns:
-    """octoDNS logs each step, under loggers of its classes' names ('Manager', 'YamlProvider[id]'), and
-    warns about an unconfigured root NS; recon reports the outcome itself, so they are muted meanwhile."""
+    """octoDNS logs each step, under loggers of its classes' names ('Manager', 'YamlProvider[id]'), warns
+    about an unconfigured root NS, and logs each error with its traceback before raising it; recon
+    reports the outcome itself, in one line, so all of them are muted meanwhile."""
 
     def __enter__(self) -> None:
         self.previous = logging.root.manager.disable
-        logging.disable(logging.WARNING)
+        logging.disable(logging.CRITICAL)
 
     def __exit__(self, *exc: object) -> None:
         logging.disable(self.previous)
