@@ -124,13 +124,19 @@ def read_objects(path: Path, what: str, pages: list[str] | None = None) -> tuple
     return out, digest_files(read).version
 
 
+# The parser quotes an unquoted value it refuses; under data or stringData it may be a Secret's.
+_SECRET_VALUE = re.compile(r"^(field (?:data|stringData)\.[^:]*: )unquoted .*", re.DOTALL)
+_NOT_SHOWN = "an unquoted value YAML 1.1 reads differently; quote it (the value is not shown: it may be a Secret's)"
+
+
 def _documents(f: Path, text: str) -> list[tuple[int, Any]]:
     try:
         if f.suffix == ".json":
             return [(1, jsonread.parse_json(text))] if text.strip() else []
         return yamlread.parse_yaml_documents(text)
     except yamlread.ParseError as e:
-        raise KubernetesError(f"{f}:{e.line}: {e.message}" if e.line else f"{f}: {e.message}") from None
+        message = _SECRET_VALUE.sub(r"\1" + _NOT_SHOWN, e.message)
+        raise KubernetesError(f"{f}:{e.line}: {message}" if e.line else f"{f}: {message}") from None
 
 
 def _expand(doc: Any, where: str, pages: list[str] | None) -> Iterator[tuple[str, dict[str, Any]]]:

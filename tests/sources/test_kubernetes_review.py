@@ -182,3 +182,12 @@ def test_a_cluster_scoped_custom_kind_missing_from_cluster_scoped_is_an_error_no
     cfg["desired"]["cluster_scoped"] = ["Widget.example.com"]
     loop.write_text(yaml.safe_dump(cfg))
     assert plan(tmp_path, loop)["changes"] == []
+
+
+def test_a_secret_value_yaml_1_1_would_misread_is_not_quoted_in_the_error(tmp_path: Path) -> None:
+    loop = setup(tmp_path, [cm("a")], a_list([cm("a")]))
+    (tmp_path / "desired" / "app.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: apps}\nstringData:\n  password: 0x5EC12E7\n")
+    error = assert_plan_fails_naming(tmp_path, loop, "app.yaml:5", "field stringData.password", "quote it")
+    run = recon("plan", loop, cwd=tmp_path)
+    assert "5EC12E7" not in error and "5EC12E7" not in run.stderr and "99357415" not in run.stderr, run.stderr
