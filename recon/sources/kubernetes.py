@@ -71,6 +71,8 @@ class KubernetesError(ReconError):
 
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]+")
 
 
 def _namespace(v: str) -> str:
@@ -186,6 +188,14 @@ def to_resource(obj: dict[str, Any], where: str, namespace: str | None,
     if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
         raise KubernetesError(f"{where}: {kind}: field metadata.name: needed to key the object "
                               "(generateName alone cannot be compared)")
+    # Kinds and groups are ASCII identifiers, names ASCII: other letters can look like them (а, a).
+    if not _KIND.fullmatch(kind):
+        raise KubernetesError(f"{where}: field kind: {kind!r} is not a Kubernetes kind (ASCII letters and digits)")
+    if not _API_VERSION.fullmatch(api):
+        raise KubernetesError(f"{where}: {kind}: field apiVersion: {api!r} is not GROUP/VERSION or VERSION in ASCII")
+    if not meta["name"].isascii():
+        raise KubernetesError(f"{where}: {kind} {meta['name']!r}: field metadata.name: not ASCII; letters of other "
+                              "scripts can look like ASCII ones, so two keys would read the same")
     kk = key_kind(api, kind)
     ns = meta.get("namespace")
     if kk in cluster_scoped:

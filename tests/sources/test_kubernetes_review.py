@@ -191,3 +191,13 @@ def test_a_secret_value_yaml_1_1_would_misread_is_not_quoted_in_the_error(tmp_pa
     error = assert_plan_fails_naming(tmp_path, loop, "app.yaml:5", "field stringData.password", "quote it")
     run = recon("plan", loop, cwd=tmp_path)
     assert "5EC12E7" not in error and "5EC12E7" not in run.stderr and "99357415" not in run.stderr, run.stderr
+
+
+def test_kinds_groups_and_names_that_only_look_like_ascii_are_refused(tmp_path: Path) -> None:
+    # A Cyrillic а or С reads as the Latin letter: the plan showed "create apps/а, delete apps/a", two
+    # lines a reviewer sees as the same object, and the delete was the live one.
+    look_alike = {"name": (cm("\u0430"), "metadata.name"),
+                  "kind": ({**cm("b"), "kind": "\u0421onfigMap"}, "kind"),
+                  "group": ({**cm("b"), "apiVersion": "\u0430pps/v1"}, "apiVersion")}
+    for case, (obj, field) in look_alike.items():
+        assert_refused_on_either_side(tmp_path / case, obj, field)
