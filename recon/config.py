@@ -30,6 +30,7 @@ from recon.providers.base import Actuator, Observer, ProviderError, build_observ
 from recon.providers.snapshot import SnapshotObserver
 from recon.sources.callable import FileSource, Source
 from recon.sources.inventory import describe_validation_error, read_yaml_file
+from recon.sources.kubernetes import KubernetesSource
 from recon.sources.registry import build_source, desired_config_type
 from recon.store.sqlite import StateStore
 
@@ -154,6 +155,9 @@ def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None) -> 
     if store is None:
         store = StateStore(cfg.state_path(base))
     policy = cfg.policy()
+    # Both sides must key a kind's objects alike: the export learns the manifests' cluster-scoped kinds.
+    if isinstance(source, KubernetesSource) and hasattr(observer, "cluster_scoped"):
+        observer.cluster_scoped = source.cluster_scoped
     return _loop(cfg.name, source, observer, policy, store,
                  approver_named(cfg.approver, store, policy.approval_ttl), actuator)
 

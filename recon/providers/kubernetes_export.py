@@ -17,10 +17,12 @@ Ownership comes from the marker the tool that applies the manifests writes, chos
 An object's owner is the marker's value; the loop's ``owner_id`` is ``value``, so an object without
 the chosen marker, or with another value, is never a delete candidate; nor is one with
 ``ownerReferences`` (made by a controller, removed by the garbage collector, as Argo CD's prune
-leaves it too). ``owner`` is required: an
+leaves it too). Nor is one another tool claims as well (split ownership: our label
+and another tool's marker, or Argo CD's label tracking and a tracking id naming another application). ``owner`` is required: an
 export holds the whole cluster, and a prune without ownership would delete all of it. The export is
 a file, so the observation is complete or an error: one that cannot be read or parsed raises
-:class:`ProviderError` naming ``file:line``. This module reads a file; it never talks to a cluster.
+:class:`ProviderError` naming ``file:line``; a List that is one page of a chunked list (``continue``,
+``remainingItemCount``) is an incomplete observation. This module reads a file; it never talks to a cluster.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from recon.providers.base import ProviderError
 from recon.providers.kubernetes_normalize import kubernetes_normalizer
 from recon.providers.names import PlainText
 from recon.providers.settings import ProviderSettings, parse_settings
-from recon.sources.kubernetes import CLUSTER_SCOPED, index_objects, key_kind, read_objects
+from recon.sources.kubernetes import CLUSTER_SCOPED, KubernetesError, index_objects, key_kind, read_objects
 
 TRACKING_ID = "argocd.argoproj.io/tracking-id"
 # marker -> (labels whose values make the owner, annotations) that tool writes on what it applies.
@@ -83,6 +85,8 @@ class OwnerMarker(BaseModel):
             # object is what the tool applied, and the garbage collector, not a prune, removes it.
             return None
         labels, notes = meta.get("labels") or {}, meta.get("annotations") or {}
+        if self._claimed_elsewhere(labels, notes, r):
+            return None  # split ownership: when in doubt, the loop does not delete
         if self.marker == "argocd" and self.tracking == "annotation":
             return _argocd_app(notes.get(TRACKING_ID), r)
         if self.marker == "flux":
@@ -90,6 +94,15 @@ class OwnerMarker(BaseModel):
             return f"{ns}/{name}" if ns and name else None
         value = labels.get(self.keys()[0][0])
         return str(value) if value else None
+
+    def _claimed_elsewhere(self, labels: Mapping[str, Any], notes: Mapping[str, Any], r: Resource) -> bool:
+        """Whether another tool's marker (or Argo CD's other tracking method, naming another
+        application) is on *r* too. app.kubernetes.io/instance is not counted: Helm charts set it."""
+        if TRACKING_ID in notes and (self.marker != "argocd" or (
+                self.tracking == "label" and _argocd_app(notes[TRACKING_ID], r) != self.value)):
+            return True
+        return any(k in labels and k != self.key for tool in ("flux", "kapp", "applyset") if tool != self.marker
+                   for k in MARKERS[tool][0])
 
 
 def _argocd_app(tracking_id: Any, r: Resource) -> str | None:
@@ -118,6 +131,9 @@ class KubernetesExportObserver:
         self.name = f"kubernetes-export:{path}"
         self.owner_id = settings.owner.value
         self.normalizer = kubernetes_normalizer(*settings.owner.keys())
+        # The cluster-scoped kinds of the loop's manifests (set by the loop builder when its desired
+        # state is Kubernetes manifests): None when nothing else keys the same objects.
+        self.cluster_scoped: frozenset[str] | None = None
 
     @classmethod
     def from_config(cls, settings: Mapping[str, Any], base_dir: Path) -> KubernetesExportObserver:
@@ -125,12 +141,26 @@ class KubernetesExportObserver:
         p = Path(s.path).expanduser()
         return cls(s, p if p.is_absolute() else base_dir / p)
 
+    def _check_scope(self, objects: list[tuple[str, dict[str, Any]]], resources: list[Resource]) -> None:
+        """An object the export shows without a namespace, of a kind the manifests key in a namespace,
+        would be planned as a create of ``default/NAME`` and a delete of the live ``NAME``."""
+        if self.cluster_scoped is None:
+            return
+        for (where, obj), r in zip(objects, resources):
+            if r.kind not in self.cluster_scoped and not (obj.get("metadata") or {}).get("namespace"):
+                raise KubernetesError(f"{where}: {r.kind} {r.name} has no namespace: a cluster-scoped kind; "
+                                      f"list it in desired.cluster_scoped ({r.kind}) so the manifests key it so too")
+
     def observe(self) -> Observation:
         try:
-            objects, _version = read_objects(self.path, "Kubernetes export")
+            pages: list[str] = []
+            objects, _version = read_objects(self.path, "Kubernetes export", pages)
             resources = index_objects(objects, None, CLUSTER_SCOPED)
+            self._check_scope(objects, resources)
         except ReconError as e:
             raise ProviderError(f"provider kubernetes-export: {e}") from None
         owner = self.settings.owner
-        return Observation.of((r.with_owner(owner.owner_of(r)) for r in resources), source=self.name,
+        # A page of a chunked list saw only part of the cluster: what it lacks is unknown, not absent.
+        return Observation.of((r.with_owner(owner.owner_of(r)) for r in resources), complete=not pages,
+                              reason=f"partial export: {pages[0]}" if pages else None, source=self.name,
                               observed_at=time.time())

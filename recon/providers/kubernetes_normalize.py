@@ -37,7 +37,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                 "ipFamilyPolicy": "SingleStack"},
     "Namespace": {"finalizers": ["kubernetes"]},
 }
-# Service fields the server assigns from its address ranges: never in a manifest that means to keep them.
+# Service fields the server assigns from its address ranges: never in a manifest that means to keep them
+# (but clusterIP: None, a headless Service, is the manifest's own and is kept).
 SERVICE_ASSIGNED = ("clusterIP", "clusterIPs", "ipFamilies")
 POD_DEFAULTS = {"restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
                 "schedulerName": "default-scheduler", "securityContext": {}}
@@ -128,8 +129,11 @@ def kubernetes_hook(kind: str, drop_labels: tuple[str, ...] = (), drop_annotatio
         if isinstance(body, dict):
             _fill(body, DEFAULTS.get(kind, {}))
             if kind == "Service":
+                headless = body.get("clusterIP") == "None"
                 for k in SERVICE_ASSIGNED:
                     body.pop(k, None)
+                if headless:  # written in the manifest, not assigned: a Service with an address differs
+                    body["clusterIP"] = "None"
                 for port in body.get("ports") or ():
                     if isinstance(port, dict):
                         port.setdefault("protocol", "TCP")

@@ -71,6 +71,8 @@ class KubernetesError(ReconError):
 
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]+")
 
 
 def _namespace(v: str) -> str:
@@ -101,9 +103,10 @@ def key_kind(api_version: str, kind: str) -> str:
     return f"{kind}.{group}" if group else kind
 
 
-def read_objects(path: Path, what: str) -> tuple[list[tuple[str, dict[str, Any]]], str]:
+def read_objects(path: Path, what: str, pages: list[str] | None = None) -> tuple[list[tuple[str, dict[str, Any]]], str]:
     """Every object under *path* as (``file:line`` it starts at, object), Lists expanded, and the
-    version (digest of the files' bytes). A file holding no object at all is an error."""
+    version (digest of the files' bytes). A file holding no object at all is an error. A List that
+    is one page of a chunked list is an error too, or, given *pages*, noted there as ``file:line: why``."""
     read: list[tuple[Path, bytes]] = []
     out: list[tuple[str, dict[str, Any]]] = []
     for f in inventory_files(path, SUFFIXES, KubernetesError, what):
@@ -116,11 +119,16 @@ def read_objects(path: Path, what: str) -> tuple[list[tuple[str, dict[str, Any]]
             if doc is None:
                 continue  # an empty document between two `---`, as helm template prints them
             found = True
-            out.extend(_expand(doc, f"{f}:{line}"))
+            out.extend(_expand(doc, f"{f}:{line}", pages))
         if not found:
             raise KubernetesError(f"{f}: holds no Kubernetes object; an empty file is not an empty state "
                                   "(write `{apiVersion: v1, kind: List, items: []}` for none)")
     return out, digest_files(read).version
+
+
+# The parser quotes an unquoted value it refuses; under data or stringData it may be a Secret's.
+_SECRET_VALUE = re.compile(r"^(field (?:data|stringData)\.[^:]*: )unquoted .*", re.DOTALL)
+_NOT_SHOWN = "an unquoted value YAML 1.1 reads differently; quote it (the value is not shown: it may be a Secret's)"
 
 
 def _documents(f: Path, text: str) -> list[tuple[int, Any]]:
@@ -129,10 +137,11 @@ def _documents(f: Path, text: str) -> list[tuple[int, Any]]:
             return [(1, jsonread.parse_json(text))] if text.strip() else []
         return yamlread.parse_yaml_documents(text)
     except yamlread.ParseError as e:
-        raise KubernetesError(f"{f}:{e.line}: {e.message}" if e.line else f"{f}: {e.message}") from None
+        message = _SECRET_VALUE.sub(r"\1" + _NOT_SHOWN, e.message)
+        raise KubernetesError(f"{f}:{e.line}: {message}" if e.line else f"{f}: {message}") from None
 
 
-def _expand(doc: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def _expand(doc: Any, where: str, pages: list[str] | None) -> Iterator[tuple[str, dict[str, Any]]]:
     """*doc* itself, or the items of a List (``kind: List`` or a typed ``FooList``)."""
     if not isinstance(doc, dict):
         raise KubernetesError(f"{where}: expected a Kubernetes object (a mapping), got {value_kind(doc)}")
@@ -141,13 +150,30 @@ def _expand(doc: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
         items = doc["items"]
         if not isinstance(items, list):
             raise KubernetesError(f"{where}: field items: expected a list of objects, got {value_kind(items)}")
+        page = _page_of(doc.get("metadata"))
+        if page:
+            if pages is None:
+                raise KubernetesError(f"{where}: {page}")
+            pages.append(f"{where}: {page}")
         item_kind = kind[:-4] if kind != "List" else None
         for i, item in enumerate(items):
             if isinstance(item, dict) and item_kind and "kind" not in item:  # a typed list's items omit it
                 item = {"apiVersion": doc.get("apiVersion"), "kind": item_kind, **item}
-            yield from _expand(item, f"{where}: items.{i}")
+            yield from _expand(item, f"{where}: items.{i}", pages)
         return
     yield where, doc
+
+
+def _page_of(meta: Any) -> str | None:
+    """Why a List's metadata says it is one page of a longer list (the API's ``continue`` token or
+    ``remainingItemCount``, as `--chunk-size` or `?limit=` leave them), or None."""
+    if not isinstance(meta, dict):
+        return None
+    for field in ("continue", "remainingItemCount"):
+        if meta.get(field) not in (None, "", 0):
+            return (f"field metadata.{field}: the List is one page of a chunked list, the rest is still on the "
+                    "server; export it whole (kubectl get without --chunk-size limits)")
+    return None
 
 
 def to_resource(obj: dict[str, Any], where: str, namespace: str | None,
@@ -162,6 +188,14 @@ def to_resource(obj: dict[str, Any], where: str, namespace: str | None,
     if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
         raise KubernetesError(f"{where}: {kind}: field metadata.name: needed to key the object "
                               "(generateName alone cannot be compared)")
+    # Kinds and groups are ASCII identifiers, names ASCII: other letters can look like them (а, a).
+    if not _KIND.fullmatch(kind):
+        raise KubernetesError(f"{where}: field kind: {kind!r} is not a Kubernetes kind (ASCII letters and digits)")
+    if not _API_VERSION.fullmatch(api):
+        raise KubernetesError(f"{where}: {kind}: field apiVersion: {api!r} is not GROUP/VERSION or VERSION in ASCII")
+    if not meta["name"].isascii():
+        raise KubernetesError(f"{where}: {kind} {meta['name']!r}: field metadata.name: not ASCII; letters of other "
+                              "scripts can look like ASCII ones, so two keys would read the same")
     kk = key_kind(api, kind)
     ns = meta.get("namespace")
     if kk in cluster_scoped:
@@ -170,6 +204,20 @@ def to_resource(obj: dict[str, Any], where: str, namespace: str | None,
         ns = namespace
     if ns is not None and not isinstance(ns, str):
         raise KubernetesError(f"{where}: {kind} {meta['name']}: field metadata.namespace: expected text")
+    # What the API server refuses would make the key NS/NAME ambiguous, so it is refused here too.
+    if meta["name"] in (".", "..") or "/" in meta["name"] or "%" in meta["name"]:
+        raise KubernetesError(f"{where}: {kind} {meta['name']!r}: field metadata.name: not a Kubernetes name "
+                              "(no '/' or '%', not '.' or '..')")
+    if ns is not None and not _DNS_LABEL.fullmatch(ns):
+        raise KubernetesError(f"{where}: {kind} {meta['name']}: field metadata.namespace: {ns!r} is not a Kubernetes "
+                              "namespace (lower-case letters, digits and '-', at most 63)")
+    # Owner markers and Secret values are read from these: any other shape is an error, never a guess.
+    shaped = [(f"metadata.{f}", meta.get(f)) for f in ("labels", "annotations")]
+    if kk == "Secret":
+        shaped += [(f, obj.get(f)) for f in ("data", "stringData")]
+    for field, v in shaped:
+        if v is not None and not isinstance(v, dict):
+            raise KubernetesError(f"{where}: {kind} {meta['name']}: field {field}: expected a mapping, got {value_kind(v)}")
     rest = {k: v for k, v in meta.items() if k not in ("name", "namespace")}
     spec = {k: v for k, v in obj.items() if k not in ("kind", "metadata")}
     if rest:

@@ -18,10 +18,13 @@ import hashlib
 import json
 import contextlib
 import logging
+import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from recon.core.errors import ReconError
@@ -63,7 +66,7 @@ class OctodnsSource:
     def load(self) -> DesiredState:
         # The bounded reader first: a FIFO, a folder or a huge file named as the config fails here,
         # in recon's words, before octoDNS opens it.
-        read_input(self.config, "octoDNS config", OctodnsError)
+        _check_files(self.config, self.workdir)
         if not self.workdir.is_dir():
             raise OctodnsError(f"{self._where()}: workdir {self.workdir}: no such folder")
         records = self._records()
@@ -110,6 +113,58 @@ class OctodnsSource:
         return zone
 
 
+def _check_files(config: Path, workdir: Path) -> None:
+    """Every file octoDNS would open for the config (the config, the zone files of its providers'
+    ``directory`` folders, and what each ``!include``s) through the bounded reader first: octoDNS
+    opens them with a plain ``open``, so a FIFO hung it and a huge file was read whole."""
+    pending, seen = [(config, "octoDNS config")], set()
+    for f, what in pending:
+        if f in seen:
+            continue  # an include cycle: octoDNS reports it itself, as a recursion error
+        seen.add(f)
+        text = read_input(f, what, OctodnsError).decode("utf-8", "replace")
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)  # nodes only: aliases stay shared, nothing grows
+        except yaml.YAMLError:
+            continue  # malformed: octoDNS's own parse error names the line
+        for node, key in _nodes(root):
+            if node.tag == "!include" and isinstance(node.value, str):
+                target = Path(os.path.expanduser(node.value))
+                pending.append((target if target.is_absolute() else f.parent / target, f"octoDNS !include in {f}"))
+            elif f == config and key == "directory" and isinstance(node.value, str) and not node.value.startswith("env/"):
+                folder = Path(os.path.expanduser(node.value))
+                folder = folder if folder.is_absolute() else workdir / folder
+                pending.extend((z, f"octoDNS zone file of {f}") for z in _zone_files(folder))
+
+
+def _nodes(root: Any) -> Iterator[tuple[Any, str | None]]:
+    """Every node under *root* once (aliased ones are shared), with the mapping key it is the value of."""
+    stack, seen = [(root, None)], set()
+    while stack:
+        node, key = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node, key
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((v, k.value if isinstance(k, yaml.ScalarNode) else None) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, None) for v in node.value)
+
+
+def _zone_files(folder: Path) -> list[Path]:
+    """The YAML files a YamlProvider may read in *folder* (and its split-zone subfolders)."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if entry.suffix in (".yaml", ".yml") and not entry.is_dir():
+            found.append(entry)
+        elif entry.is_dir() and not entry.is_symlink():
+            found.extend(e for e in sorted(entry.iterdir()) if e.suffix in (".yaml", ".yml") and not e.is_dir())
+    return found
+
+
 def _record(r: Any) -> tuple[str, str, int, list[str]]:
     """One octoDNS record as (type, relative name, ttl, presentation-form values)."""
     rrset = r.to_rrset()
@@ -117,12 +172,13 @@ def _record(r: Any) -> tuple[str, str, int, list[str]]:
 
 
 class _quiet_octodns:
-    """octoDNS logs each step, under loggers of its classes' names ('Manager', 'YamlProvider[id]'), and
-    warns about an unconfigured root NS; recon reports the outcome itself, so they are muted meanwhile."""
+    """octoDNS logs each step, under loggers of its classes' names ('Manager', 'YamlProvider[id]'), warns
+    about an unconfigured root NS, and logs each error with its traceback before raising it; recon
+    reports the outcome itself, in one line, so all of them are muted meanwhile."""
 
     def __enter__(self) -> None:
         self.previous = logging.root.manager.disable
-        logging.disable(logging.WARNING)
+        logging.disable(logging.CRITICAL)
 
     def __exit__(self, *exc: object) -> None:
         logging.disable(self.previous)
