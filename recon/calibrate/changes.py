@@ -90,7 +90,8 @@ def git_rows(cfg: Any, base: Any, max_commits: int = 200) -> tuple[list[ChangeRo
     if not isinstance(getattr(cfg, "desired", None), GitDesired):
         return None
     source = GitSource(cfg.desired, base)
-    commits = [c.to_dict() for c in desired_history(source, max_commits)]
+    # desired_history lists newest first; oldest first keeps commits made in the same second in order.
+    commits = [c.to_dict() for c in reversed(desired_history(source, max_commits))]
     return from_commits({"commits": commits}, source.name), f"commits of {source.name}"
 
 
