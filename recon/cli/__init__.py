@@ -20,7 +20,7 @@ __all__ = ["err", "esc", "fail", "main", "out", "print_decision", "print_table",
 
 COMMAND_MODULES = ("recon.cli.plan", "recon.cli.watch", "recon.cli.approvals", "recon.cli.switch",
                    "recon.cli.schema")
-OPTIONAL_MODULES = ("recon.cli.simulate", "recon.cli.sweep", "recon.cli.audit")
+OPTIONAL_MODULES = ("recon.cli.simulate", "recon.cli.sweep", "recon.cli.worstcase", "recon.cli.audit")
 
 
 class ReconGroup(click.Group):

@@ -33,9 +33,14 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[mi
         return tag
 
 
+def yaml_text(data: Any) -> str:
+    """*data* as YAML the readers load back unchanged, keys in the order given."""
+    return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False))
+
+
 def dump_inventory(resources: Iterable[Resource], path: str | os.PathLike[str]) -> None:
     """Write resources as an inventory file (YAML, or JSON for a .json path), atomically."""
     p = Path(path)
     data = {"resources": [r.to_dict() for r in sorted(resources, key=lambda r: r.key)]}
-    text = json.dumps(data, indent=1) + "\n" if p.suffix == ".json" else yaml.dump(data, Dumper=_Dumper, sort_keys=False)
+    text = json.dumps(data, indent=1) + "\n" if p.suffix == ".json" else yaml_text(data)
     write_text_atomic(p, text)
