@@ -12,7 +12,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel, Field, SerializerFunctionWrapHandler, ValidationError, ValidationInfo, field_validator, model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from recon.config import LoopName
@@ -210,6 +213,14 @@ class Scenario(_Model):
     def _script_in_order(cls, steps: tuple[ScriptStep, ...]) -> tuple[ScriptStep, ...]:
         check_order(steps)
         return steps
+
+    @model_serializer(mode="wrap")
+    def _without_empty_script(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # a scenario without a script dumps as it did before scripts existed: sweeps fingerprint dumps
+        data = handler(self)
+        if not self.script and isinstance(data, dict):
+            data.pop("script", None)
+        return data
 
     @model_validator(mode="after")
     def _loops_valid(self) -> Scenario:

@@ -135,12 +135,11 @@ def start(setup: Setup) -> Node:
 
 
 def switch_engaged(setup: Setup, node: Node, i: int) -> bool:
-    """Whether the on-call has pulled the switch by cycle *i*. At a tie the simulation's event order
-    decides: the cycle right after the page was scheduled before the on-call's timer, later ones after."""
+    """Whether the on-call has pulled the switch by cycle *i*. At a tie the switch is already engaged:
+    in the simulation the loop's next cycle waits on a condition event, which fires after the timer."""
     if node.paged_at is None or setup.oncall_delay is None:
         return False
-    at, now = node.paged_at + setup.oncall_delay, setup.times[i]
-    return now > at or (now == at and setup.times[i - 1] > node.paged_at)
+    return setup.times[i] >= node.paged_at + setup.oncall_delay
 
 
 def advance(setup: Setup, node: Node, i: int, step: ScriptStep) -> tuple[Node, CycleResult]:
