@@ -207,3 +207,20 @@ def test_a_hostile_scenario_path_is_quoted_for_the_shell_and_escaped_for_html(tm
     t = ThresholdTuner([path], plots=False)
     assert "<b>it" not in t.command.value
     assert shlex.split(pre(t.command.value, "recon-command"))[2] == str(path)
+
+
+
+def test_the_tuner_shows_the_worst_case_of_the_current_setting() -> None:
+    from recon.analysis.worstcase import Settings
+
+    small = {"name": "small", "world": {"resources": 30}, "loop": {"guards": {"max_deletes": {"max_fraction": None}}}}
+    t = ThresholdTuner([small], plots=False, worst=Settings(horizon=5, beam=2))
+    for cap in (5, 10):  # five cycles at the cap, exactly: the sliding block meets the caps' bound
+        t.max_deletes.value = cap
+        t.flush()
+        assert f"class='recon-worst' style='color:#cf222e'>{5 * cap}</span> wrongful deletes in 5 cycles (exact)" \
+            in t.worst_note.value
+    t.enabled["max_deletes"].value = False
+    t.max_changes.value = 3
+    t.flush()
+    assert ">15</span>" in t.worst_note.value  # then the change cap is what bounds it
