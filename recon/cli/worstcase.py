@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from recon.cli.console import err, fail, say
+from recon.cli.console import err, fail, finish, say
 from recon.core.errors import ReconError
 from recon.core.text import plural
 
@@ -51,11 +51,16 @@ def worst_case(scenario_file: Path, horizon: int, overrides: tuple[str, ...], st
     except OSError as e:
         fail(f"{getattr(e, 'filename', None) or out_dir}: cannot write outputs: {e.strerror or e}")
     s = result.summary()
-    say(f"{sc.name}: worst case {plural(s['wrongful_deletes'], 'wrongful delete')} in {plural(horizon, 'cycle')} "
-        f"({s['search']}; upper bound {s['upper_bound'] if s['upper_bound'] is not None else 'none'})")
-    say(f"guards tripped on the way: {', '.join(s['guards_tripped']) or 'none'}; witness: {s['witness']}")
-    say(f"wrote {', '.join(p.name for p in paths)} to {out_dir}; replay: recon simulate {out_dir / 'trace.yaml'} "
-        f"--out DIR")
+
+    def show() -> None:
+        bound = s["upper_bound"] if s["upper_bound"] is not None else "none"
+        say(f"{sc.name}: worst case {plural(s['wrongful_deletes'], 'wrongful delete')} in "
+            f"{plural(horizon, 'cycle')} ({s['search']}; upper bound {bound})")
+        say(f"guards tripped on the way: {', '.join(s['guards_tripped']) or 'none'}; witness: {s['witness']}")
+        say(f"wrote {', '.join(p.name for p in paths)} to {out_dir}; replay: recon simulate "
+            f"{out_dir / 'trace.yaml'} --out DIR")
+
+    finish(show, 0)  # a reader that went away (| head -1) is not an error
 
 
 def _none(total: int) -> Callable[[int], None]:
