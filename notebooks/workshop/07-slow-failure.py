@@ -106,11 +106,35 @@ print(f"with a one-hour shrink window: {shrink.summary['wrongful_deletes']} wron
 # ### Exercise 1
 #
 # The budget holds the slow failure at 20 deletes; the shrink window holds it at 30% of the hour's
-# largest state. Which of the two also stops the adversary's sliding block, and why? (Hint: what
-# does the sliding block do to the desired count?) Run `worst_case` with `SHRINK_WINDOW` alone.
-#
+# largest state. Does the shrink window alone also stop the adversary? Predict first (what does
+# the adversary's sliding block do to the desired count?), then run `worst_case` with
+# `SHRINK_WINDOW` alone.
+
+# %%
+# worst_case(load_scenario(SLOW, SHRINK_WINDOW), Settings(horizon=horizon)).node.wrongful
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+shrink_only = worst_case(load_scenario(SLOW, SHRINK_WINDOW), Settings(horizon=horizon))
+print(f"shrink window alone: worst case {shrink_only.node.wrongful} ({shrink_only.witness})")
+# No: the sliding block keeps the desired count at 190 every cycle, so no shrink guard, windowed or
+# not, sees anything. The shrink window closes the slow *shrink*; only a delete budget closes the
+# slow *delete*. Keep both.
+assert shrink_only.node.wrongful == worst.node.wrongful
+
+# %% [markdown]
 # ### Exercise 2
 #
-# A budget also slows a legitimate migration down: with `window_max` 20 per hour, how long does
-# `migration-approval.yaml` take to converge when nobody approves? What does an approval change
-# (deletes of an approved set do not count against the budget)?
+# A budget counts deletes in any window of `window` seconds, not forever. What is the most the
+# adversary gets with the 20-per-hour budget in 62 one-minute cycles, a little over an hour? Work it
+# out from the bound (how many back-to-back hours do the cycles span?), then check.
+
+# %%
+# worst_case(load_scenario(SLOW, WINDOW), Settings(horizon=62)).bound
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+longer = worst_case(load_scenario(SLOW, WINDOW), Settings(horizon=62))
+print(f"62 cycles: worst case {longer.node.wrongful}; bound {longer.bound.value} ({longer.bound.reason})")
+# The cycles run from t=0 to t=3660: two windows of an hour, 20 each. The first twenty deletes
+# leave the window at t=3600 and the next twenty go through: a budget is a rate, so size it to
+# what a human can notice and stop within one window.
+assert longer.node.wrongful == longer.bound.value == 40
