@@ -28,7 +28,7 @@ from recon.core.text import plural
 @click.option("--hide-step", type=int, help="lists cut short in steps of this many (default: a quarter of the scope)")
 @click.option("--offset-step", type=int, help="also drop or rename blocks starting at multiples of this "
               "(default: only at the start of the key order)")
-@click.option("--beam", type=int, default=64, show_default=True, help="engine states kept per cycle")
+@click.option("--beam", type=int, default=16, show_default=True, help="engine states kept per cycle")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="folder for worst.json and trace.yaml")
 @click.option("--progress/--no-progress", default=None, help="progress bar on stderr (default: on a TTY)")

@@ -43,7 +43,7 @@ class Settings:
     step: int | None = None
     hide_step: int | None = None
     offset_step: int | None = None
-    beam: int = 64
+    beam: int = 16
 
     def to_dict(self) -> dict[str, Any]:
         return {"horizon": self.horizon, "step": self.step, "hide_step": self.hide_step,
