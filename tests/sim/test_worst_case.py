@@ -141,3 +141,9 @@ def test_a_script_drives_the_simulated_source_and_list() -> None:
     assert list(c["observed_count"])[3:5] == [6, 8]
     assert list(c["applied_delete"]) == [2, 1, 0, 0, 0, 0]
     assert list(c["guards_tripped"]) == ["", "", "desired_error", "incomplete_observation", "", "empty_desired"]
+
+
+@pytest.mark.parametrize("loop", [{"mode": "observe-only"}, {"sync": "upsert-only"}])
+def test_a_loop_that_never_deletes_has_a_worst_case_of_zero_proven(loop: dict[str, Any]) -> None:
+    found = worst_case(_small(12, **loop), Settings(horizon=3, beam=2))
+    assert found.node.wrongful == 0 == found.bound.value and found.exact

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from recon.analysis.worstcase.engine import Node, Setup, advance, start
 from recon.analysis.worstcase.search import Move
-from recon.core.policy import Convergence
+from recon.core.policy import Convergence, RunMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class Bound:
 def per_cycle_cap(setup: Setup) -> int | None:
     """The most deletes one cycle can make without an approval, or None when nothing caps it."""
     p = setup.policy
-    if p.convergence is not Convergence.SYNC:
+    if p.convergence is not Convergence.SYNC or setup.mode is RunMode.OBSERVE_ONLY:
         return 0
     caps: list[int] = []
     md = p.guards.max_deletes
