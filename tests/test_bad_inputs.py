@@ -221,6 +221,11 @@ CASES: list[Case] = [
     Case("sweep-grid-period-1e-9", {"s.yaml": "name: t\nduration: 3600\n"},
          ("sweep", "s.yaml", "--grid", "loop.period=1.0e-9,60", "--seeds", "2", "--seed", "1", "--workers", "1",
           "--no-progress", "--out", "out"), ("--grid loop.period=1e-09", "field loop.period")),
+    # issue 12: the dns provider's watch settings
+    loop_case("dns-resync-zero", loop_config(provider="{type: dns, zone: x.test, resync: 0}"),
+              ("LOOP.yaml", "provider dns: field resync", "more than 0")),
+    loop_case("dns-ixfr-not-a-boolean", loop_config(provider="{type: dns, zone: x.test, ixfr: maybe}"),
+              ("LOOP.yaml", "provider dns: field ixfr", "true or false")),
     # 11. credentials in a setting are refused, never echoed
     loop_case("dbname-url-password",
               loop_config(provider="{type: postgres, host: 127.0.0.1, port: 1, user: u, "

@@ -145,13 +145,21 @@ class Observation:
     reason: str | None = None
     source: str = "inline"
     observed_at: float | None = None
+    # A change feed's position: *version* is what this observation reflects (a DNS SOA serial),
+    # *since* the version of the observation it was brought up from, *changed* the keys that may
+    # differ between the two (a superset is fine). None: no delta to trust, e.g. after a full list.
+    version: str | None = None
+    since: str | None = None
+    changed: frozenset[Key] | None = None
 
     @classmethod
     def of(cls, resources: Iterable[Resource], complete: bool = True, reason: str | None = None,
-           source: str = "inline", observed_at: float | None = None) -> Observation:
+           source: str = "inline", observed_at: float | None = None, version: str | None = None,
+           since: str | None = None, changed: frozenset[Key] | None = None) -> Observation:
         if not complete and not reason:
             raise ValueError("an incomplete observation must say why")
-        return cls(MappingProxyType(index(resources, source)), complete, reason, source, observed_at)
+        return cls(MappingProxyType(index(resources, source)), complete, reason, source, observed_at, version, since,
+                   changed)
 
     def __len__(self) -> int:
         return len(self.resources)

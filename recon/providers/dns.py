@@ -1,4 +1,4 @@
-"""Observe one DNS zone by AXFR (dnspython), from any RFC-compliant server. Observer only.
+"""Observe one DNS zone by AXFR (dnspython), from any RFC-compliant server; under watch, by IXFR. Observer only.
 
 Each RRset becomes a resource: ``kind`` is the record type, ``name`` the owner name relative to the
 zone (``@`` for the apex, lower case), ``spec`` is ``{ttl, values}`` with the values in presentation
@@ -6,14 +6,21 @@ form, absolute names, sorted. The SOA, DNSSEC records and the TXT ownership mark
 :mod:`recon.providers.txt_registry`) are not managed resources. A transfer that cannot start
 (refused, unreachable, TSIG rejected) raises :class:`ProviderError`; one that starts and breaks off,
 or does not end with the closing SOA, is an incomplete observation with the reason, never a short
-list. This module sends AXFR queries only: it has no update, notify or write path of any kind.
+list.
+
+The first observation is an AXFR, and so is every observation of a one-shot command (``recon plan``,
+``recon audit``). A long-lived observer (``recon watch``) keeps the zone it saw and later asks for an
+IXFR since that serial (:mod:`recon.providers.ixfr`), applies the delta to its copy and reports the
+changed keys with the serial; it transfers the whole zone again every ``resync`` seconds, when the
+server answers with the whole zone, and when the serial went backwards. A broken IXFR is an
+incomplete observation of the zone as last seen, and the next observation is an AXFR. This module
+sends AXFR and IXFR queries only: it has no update, notify or write path of any kind.
 """
 
 from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-import socket
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,22 +31,20 @@ import dns.exception
 import dns.name
 import dns.query
 import dns.rdata
-import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.tsig
-import dns.xfr
 from pydantic import Field, IPvAnyAddress
 
-from recon.core.model import Observation, Resource
+from recon.core.model import Key, Observation, Resource
 from recon.core.normalize import Normalizer
 from recon.providers.base import ProviderError
+from recon.providers.ixfr import Broken, Delta, Fallback, FullZone, Server, UpToDate, incremental_transfer, \
+    transfer_failure
 from recon.providers.names import DnsName
 from recon.providers.settings import ProviderSettings, Secret, parse_settings, read_secret
 from recon.providers.txt_registry import RegistryConfig, TxtRegistry
-
-# Never managed: the SOA belongs to the server, DNSSEC records to the signer.
-_IGNORED = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY", "TYPE65534"})
+from recon.providers.zonecache import DeltaError, RecordCollector, ZoneCache
 
 
 class DnsSettings(ProviderSettings):
@@ -57,6 +62,10 @@ class DnsSettings(ProviderSettings):
                             "hmac-sha384", "hmac-sha384-192", "hmac-sha512", "hmac-sha512-256"] = "hmac-sha256"
     tsig_secret_env: str | None = Field(None, description="environment variable holding the base64 TSIG secret")
     tsig_secret_file: str | None = Field(None, description="file holding the base64 TSIG secret")
+    ixfr: bool = Field(True, description="under watch, follow the zone by IXFR from the last serial seen; "
+                                         "false: an AXFR every cycle")
+    resync: float = Field(600.0, gt=0, description="under watch, seconds between full AXFRs that check the "
+                                                   "incrementally kept zone, as informers resync")
 
 
 def _canonical(origin: dns.name.Name, kind: str) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
@@ -90,7 +99,7 @@ def dns_normalizer(zone: str, default_ttl: int) -> Normalizer:
 
 
 class DnsObserver:
-    """Lists the records of one zone by AXFR."""
+    """Lists the records of one zone by AXFR; observed again, follows it by IXFR (see the module doc)."""
 
     def __init__(self, settings: DnsSettings, tsig_secret: Secret | None = None) -> None:
         self.settings = settings
@@ -111,6 +120,11 @@ class DnsObserver:
                 raise ProviderError(f"provider dns: TSIG secret from {tsig_secret.origin} is not valid base64 "
                                     f"for {settings.tsig_algorithm}") from None
             self._keyring = {self._keyname: key}
+        self._server = Server(str(settings.server), settings.port, self.origin, settings.timeout, settings.lifetime,
+                              self._keyring, self._keyname)
+        # The zone as last transferred, kept by a long-lived observer to follow it by IXFR.
+        self._cache: ZoneCache | None = None
+        self._synced_at = 0.0
 
     @classmethod
     def from_config(cls, settings: Mapping[str, Any], base_dir: Path) -> DnsObserver:
@@ -118,63 +132,71 @@ class DnsObserver:
         secret = read_secret("dns", "tsig_secret", s.tsig_secret_env, s.tsig_secret_file, base_dir)
         return cls(s, secret)
 
-    def _where(self) -> str:
-        return f"AXFR of {self.zone} from {self.settings.server} port {self.settings.port}"
-
     def observe(self) -> Observation:
+        cache = self._cache
+        if cache is None or time.monotonic() - self._synced_at >= self.settings.resync:
+            return self._full()
+        answer = incremental_transfer(self._server, cache.serial)
+        if isinstance(answer, UpToDate):
+            return self._observation(cache, since=cache.serial, changed=frozenset())
+        if isinstance(answer, FullZone):
+            return self._keep(answer.records.resources(), answer.serial)
+        if isinstance(answer, Fallback):
+            return self._full()
+        since = cache.serial
+        if isinstance(answer, Delta):
+            try:
+                changed = cache.apply(answer.changes, answer.serial)
+            except DeltaError as e:
+                answer = Broken(f"{self._server.where(since)}: {e}")
+            else:
+                return self._observation(cache, since=since, changed=changed)
+        # Broken: the zone as last seen, incomplete, so that no delete is trusted; the next cycle
+        # transfers the whole zone rather than build on a copy the server may disagree with.
+        self._cache = None
+        return self._observation(cache, reason=answer.reason)
+
+    def _observation(self, cache: ZoneCache, since: int | None = None, changed: frozenset[Key] | None = None,
+                     reason: str | None = None) -> Observation:
+        # A copy of the managed dict, not a view: the cache moves on while the core holds this one.
+        return Observation(MappingProxyType(dict(cache.managed)), reason is None, reason, self.name, time.time(),
+                           version=str(cache.serial), since=None if since is None else str(since), changed=changed)
+
+    def _keep(self, raw: dict[Key, Resource], serial: int) -> Observation:
+        """Start following the zone from a whole transfer of it at *serial*."""
+        cache = ZoneCache(self.registry, serial, raw)
+        self._synced_at = time.monotonic()
+        self._cache = cache if self.settings.ixfr else None
+        return self._observation(cache)
+
+    def _full(self) -> Observation:
+        """One AXFR of the zone."""
         s = self.settings
-        records: dict[tuple[str, str], tuple[int, list[str]]] = {}
+        collector = RecordCollector(self.origin)
         soa_count = 0
+        serial = 0
         last_type = ""
-        origin = self.origin
-        apex = origin.to_text().lower()
-        suffix, cut = "." + apex, -len(apex) - 1
         started = False
         reason: str | None = None
         try:
-            for msg in dns.query.xfr(str(s.server), origin, port=s.port, timeout=s.timeout, lifetime=s.lifetime,
+            for msg in dns.query.xfr(str(s.server), self.origin, port=s.port, timeout=s.timeout, lifetime=s.lifetime,
                                      relativize=False, keyring=self._keyring, keyname=self._keyname):
                 started = True
                 for rrset in msg.answer:
-                    rtype = dns.rdatatype.to_text(rrset.rdtype)
-                    last_type = rtype
+                    last_type = rtype = dns.rdatatype.to_text(rrset.rdtype)
                     if rtype == "SOA":
                         soa_count += 1
-                        continue
-                    if rtype in _IGNORED:
-                        continue
-                    # Relative name by string: the same as Name.relativize(), at a fraction of the cost.
-                    full = rrset.name.to_text().lower()
-                    name = full[:cut] if full.endswith(suffix) else ("@" if full == apex else full)
-                    entry = records.get((rtype, name))
-                    if entry is None:
-                        records[(rtype, name)] = (rrset.ttl, [r.to_text() for r in rrset])
+                        serial = rrset[0].serial
                     else:
-                        entry[1].extend(r.to_text() for r in rrset)
-        except dns.xfr.TransferError as e:
-            raise ProviderError(f"{self._where()}: refused by the server ({dns.rcode.to_text(e.rcode)})") from None
-        except dns.tsig.PeerError as e:
-            raise ProviderError(f"{self._where()}: TSIG rejected by the server ({type(e).__name__})") from None
-        except (ConnectionRefusedError, socket.gaierror) as e:
-            raise ProviderError(f"{self._where()}: cannot connect: {e.strerror or e}") from None
-        except dns.exception.Timeout:
-            if not started:
-                raise ProviderError(f"{self._where()}: no answer within {s.timeout:g}s") from None
-            reason = f"{self._where()}: timed out midway after {len(records)} RRsets"
-        except (EOFError, ConnectionError, OSError) as e:
-            if not started:
-                raise ProviderError(f"{self._where()}: connection failed: {getattr(e, 'strerror', None) or e or type(e).__name__}") from None
-            reason = f"{self._where()}: connection closed midway after {len(records)} RRsets, before the closing SOA"
-        except dns.exception.DNSException as e:
-            if not started:
-                raise ProviderError(f"{self._where()}: {type(e).__name__}: {e}") from None
-            reason = f"{self._where()}: broken transfer after {len(records)} RRsets: {type(e).__name__}: {e}"
+                        collector.add(rtype, rrset)
+        except (dns.exception.DNSException, EOFError, OSError) as e:
+            reason = transfer_failure(self._server.where(), e, started, f"after {len(collector.records)} RRsets",
+                                      s.timeout)
         if reason is None and (soa_count < 2 or last_type != "SOA"):
-            reason = f"{self._where()}: transfer did not end with the closing SOA"
-        resources = {}
-        for (rtype, name), (ttl, values) in records.items():
-            values.sort()  # spec built frozen here, so Resource need not walk it again
-            resources[(rtype, name)] = Resource(rtype, name, MappingProxyType({"ttl": ttl, "values": tuple(values)}))
-        managed = self.registry.split(resources)
-        return Observation.of(managed.values(), complete=reason is None, reason=reason, source=self.name,
+            reason = f"{self._server.where()}: transfer did not end with the closing SOA"
+        self._cache = None
+        if reason is None:
+            return self._keep(collector.resources(), serial)
+        managed = self.registry.split(collector.resources())
+        return Observation.of(managed.values(), complete=False, reason=reason, source=self.name,
                               observed_at=time.time())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -46,6 +46,17 @@ def txt_strings(value: str) -> str:
     """Join the quoted strings of one TXT value's presentation form (``"a" "b"`` -> ``ab``)."""
     parts = re.findall(r'"((?:[^"\\]|\\.)*)"', value)
     return "".join(parts) if parts else value
+
+
+# What a marker points at: (record type, or None for every type at the name; relative name).
+Target = tuple[str | None, str]
+
+
+class Marker(NamedTuple):
+    """One marker record read: the record(s) it owns and the owner it names (None: none named)."""
+
+    target: Target
+    owner: str | None
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,7 @@ class TxtRegistry:
             owner = owner or fields.get(self.config.owner_key) or None
         return found, owner
 
-    def target_of(self, marker: str) -> tuple[str | None, str] | None:
+    def target_of(self, marker: str) -> Target | None:
         """The (type or None for any type, name) a marker name points at, or None if it is no marker name."""
         for rx, apex in ((self._full, False), (self._apex, True)):  # type: ignore[attr-defined]
             m = rx.match(marker)
@@ -93,31 +104,46 @@ class TxtRegistry:
                 return (gd["type"].upper() if gd.get("type") else None), ("@" if apex else gd["name"])
         return None
 
-    def split(self, records: Mapping[Key, Resource]) -> dict[Key, Resource]:
-        """Drop markers from *records* and stamp their owners on the records they name."""
+    def marker_of(self, key: Key, record: Resource) -> Marker | None:
+        """What the record *key* says as a marker of this heritage (its target and owner), or None."""
+        if key[0] != "TXT" or not self.config.enabled:
+            return None
+        is_marker, owner = self.owner_in(_values(record.spec))
+        if not is_marker:
+            return None
+        target = self.target_of(key[1])
+        return None if target is None else Marker(target, owner)
+
+    @staticmethod
+    def stamp(key: Key, record: Resource, owners: Mapping[Target, str]) -> Resource:
+        """*record* with the owner its marker names, if any (a typed marker before an any-type one)."""
+        owner = owners.get(key) or owners.get((None, key[1]))
+        return record.with_owner(owner) if owner else record
+
+    def markers(self, records: Mapping[Key, Resource]) -> dict[Key, Marker]:
+        """The markers among *records*, by key."""
         if not self.config.enabled:
-            return dict(records)
-        owners: dict[tuple[str | None, str], str] = {}
-        markers: set[Key] = set()
+            return {}
+        out: dict[Key, Marker] = {}
         for key, r in records.items():
-            if key[0] != "TXT":
+            if key[0] != "TXT":  # the common case, without a call
                 continue
-            is_marker, owner = self.owner_in(_values(r.spec))
-            if not is_marker:
-                continue
-            target = self.target_of(key[1])
-            if target is None:
-                continue
-            markers.add(key)
-            if owner:
-                owners[target] = owner
-        out: dict[Key, Resource] = {}
-        for key, r in records.items():
-            if key in markers:
-                continue
-            owner = owners.get(key) or owners.get((None, key[1]))
-            out[key] = r.with_owner(owner) if owner else r
+            m = self.marker_of(key, r)
+            if m is not None:
+                out[key] = m
         return out
+
+    def split(self, records: Mapping[Key, Resource],
+              markers: Mapping[Key, Marker] | None = None) -> dict[Key, Resource]:
+        """Drop markers from *records* and stamp their owners on the records they name; *markers*, if
+        given, are ``self.markers(records)`` already found."""
+        if markers is None:
+            markers = self.markers(records)
+        owners = {m.target: m.owner for m in markers.values() if m.owner}
+        if not owners:  # no owner to stamp: skip the per-record call
+            return {key: r for key, r in records.items() if key not in markers}
+        stamp = self.stamp
+        return {key: stamp(key, r, owners) for key, r in records.items() if key not in markers}
 
 
 def _values(spec: Mapping[str, Any]) -> tuple[str, ...]:

@@ -12,7 +12,11 @@ DNS (BIND 9, one ``named`` per session on a 127.0.0.1 high port):
   ``replace(name, type, ttl, *values)`` by TSIG-signed RFC 2136 update; ``axfr()`` returns
   ``{(type, name): (ttl, sorted values)}`` with the SOA; ``serial()``.
 - ``bind_zone_factory(records=None, zone=None, allow_transfer=True, text=None)`` -> BindZone, for
-  zones with other contents or with AXFR refused.
+  zones with other contents, with AXFR refused, or (``allow_transfer="tsig"``) allowed only when
+  signed with the update key (``BindServer.update_secret``).
+- Updates go to the zone's journal, which answers IXFR; ``BindServer.transfers(zone)`` lists the
+  transfers BIND logged, ``drop_journal`` and ``reload_zone`` make it answer IXFR in full or with a
+  serial gone backwards.
 
 PostgreSQL, nftables and moto fixtures are documented in their modules below and re-exported here:
 ``pg_cluster`` / ``pg_roles`` (tests.servers.postgres), ``netns`` (tests.servers.nft) and
@@ -22,6 +26,7 @@ PostgreSQL, nftables and moto fixtures are documented in their modules below and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Literal
 
 import pytest
 
@@ -58,7 +63,7 @@ def bind_server() -> Iterator[BindServer]:
 def bind_zone_factory(bind_server: BindServer) -> Iterator[Callable[..., BindZone]]:
     made: list[str] = []
 
-    def make(records: Records | None = None, zone: str | None = None, allow_transfer: bool = True,
+    def make(records: Records | None = None, zone: str | None = None, allow_transfer: bool | Literal["tsig"] = True,
              text: str | None = None) -> BindZone:
         name = zone or bind_server.new_zone_name()
         if text is not None:

@@ -2,20 +2,24 @@
 
 ``BindServer`` runs one ``named`` with a generated configuration (rndc on loopback, new zones
 allowed). ``BindServer.add_zone`` writes a zone file and adds the zone with ``rndc addzone``;
-AXFR is allowed from 127.0.0.1 unless asked otherwise, and RFC 2136 updates are accepted only when
-signed with the server's TSIG update key. ``BindZone`` is what tests hold: address, port, zone name,
-``add`` / ``delete`` / ``replace`` through dynamic update, ``axfr()`` and ``serial()``.
+AXFR and IXFR are allowed from 127.0.0.1 unless asked otherwise, and RFC 2136 updates are accepted
+only when signed with the server's TSIG update key; the updates go to a journal, from which IXFRs
+are answered however large the delta (``max-ixfr-ratio unlimited``). ``BindZone`` is what tests
+hold: address, port, zone name, ``add`` / ``delete`` / ``replace`` through dynamic update,
+``axfr()`` and ``serial()``.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import dns.message
 import dns.name
@@ -144,6 +148,7 @@ options {{
   allow-query {{ 127.0.0.1; }};
   max-journal-size 10M;
   transfer-message-size 65535;
+  max-ixfr-ratio unlimited;
 }};
 """)
 
@@ -162,12 +167,13 @@ options {{
                               timeout=30)
 
     def add_zone(self, zone: str | None = None, records: Records | None = None, *, text: str | None = None,
-                 allow_transfer: bool = True) -> BindZone:
-        """Serve a new zone (default name ``z<N>.test``) holding *records* or the zone file *text*."""
+                 allow_transfer: bool | Literal["tsig"] = True) -> BindZone:
+        """Serve a new zone (default name ``z<N>.test``) holding *records* or the zone file *text*;
+        *allow_transfer* ``"tsig"`` allows transfers signed with the update key only."""
         zone = (zone or self.new_zone_name()).rstrip(".")
         path = self.dir / f"{zone}.zone"
         path.write_text(text if text is not None else zone_text(zone, records or {}))
-        xfr = "127.0.0.1;" if allow_transfer else "none;"
+        xfr = f'key "{UPDATE_KEY}";' if allow_transfer == "tsig" else "127.0.0.1;" if allow_transfer else "none;"
         spec = (f'{{ type primary; file "{path}"; allow-transfer {{ {xfr} }}; '
                 f'allow-update {{ key "{UPDATE_KEY}"; }}; }};')
         r = self.rndc("addzone", zone, spec)
@@ -182,6 +188,30 @@ options {{
 
     def delete_zone(self, zone: str) -> None:
         self.rndc("delzone", "-clean", zone)
+
+    def transfers(self, zone: str) -> list[str]:
+        """The transfers of *zone* served so far, oldest first: ``AXFR``, ``IXFR`` or ``AXFR-style IXFR``
+        (an IXFR answered with the whole zone), from the server's log."""
+        pattern = re.compile(rf"transfer of '{re.escape(zone)}/IN': (AXFR|IXFR|AXFR-style IXFR) started")
+        return [m.group(1) for m in pattern.finditer(self.log.read_text())]
+
+    def drop_journal(self, zone: str) -> None:
+        """Write *zone* to its file and remove its journal: IXFRs from earlier serials get the whole zone."""
+        r = self.rndc("sync", "-clean", zone)
+        if r.returncode != 0:
+            raise RuntimeError(f"rndc sync -clean {zone}: {r.stderr or r.stdout}")
+
+    def reload_zone(self, zone: BindZone, text: str, serial: int) -> None:
+        """Replace the file of the dynamic *zone* by *text* and load it (freeze, write, thaw), as an
+        operator restoring an old file would; waits until the server serves *serial*."""
+        for args in (("freeze", zone.zone), None, ("thaw", zone.zone)):
+            if args is None:
+                (self.dir / f"{zone.zone}.zone").write_text(text)
+                continue
+            r = self.rndc(*args)
+            if r.returncode != 0:
+                raise RuntimeError(f"rndc {' '.join(args)}: {r.stderr or r.stdout}")
+        wait_for(lambda: zone.serial() == serial, f"zone {zone.zone} reloading", log=self.log)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
