@@ -130,6 +130,11 @@ def plan_case(id: str, desired: Content, expect: tuple[str, ...], name: str = "d
     return Case(id, {name: desired, "obs.yaml": OBSERVED}, argv, expect)
 
 
+def plan_argv_case(id: str, options: tuple[str, ...], expect: tuple[str, ...]) -> Case:
+    """``recon plan --desired/--observed`` of two valid inventories with the guard *options*."""
+    return Case(f"plan-{id}", {"d.yaml": DESIRED, "obs.yaml": OBSERVED}, (*PLAN, *options), expect)
+
+
 def loop_case(id: str, config: Content, expect: tuple[str, ...], folder: str = "") -> Case:
     """``recon plan`` of a loop config beside a valid desired file and a files-provider tree."""
     files = {"LOOP.yaml": config, "d.yaml": DESIRED, **TREE}
@@ -272,6 +277,30 @@ CASES: list[Case] = [
     scenario_case("scenario-script-out-of-order", "name: t\nscript: [{at: 60}, {at: 0}]\n", ("s.yaml", "script")),
     scenario_case("scenario-script-bad-kind", "name: t\nscript: [{at: 0, desired: wipe}]\n",
                   ("s.yaml:2", "script.0.desired")),
+    # issue 13: the guards' windows across cycles. A budget is a pair (window and window_max), never
+    # half-configured; a window is a positive, finite number of seconds, wherever it is set.
+    plan_argv_case("window-without-window-max", ("--max-deletes-window", "60"),
+                   ("--max-deletes-window 60", "give --max-deletes-window-max too")),
+    plan_argv_case("window-max-without-window", ("--max-deletes-window-max", "5"),
+                   ("--max-deletes-window-max 5", "give --max-deletes-window too")),
+    plan_argv_case("window-inf", ("--max-deletes-window", "inf", "--max-deletes-window-max", "5"),
+                   ("--max-deletes-window inf", "finite")),
+    plan_argv_case("shrink-window-nan", ("--shrink-window", "nan"), ("--shrink-window nan", "finite")),
+    plan_argv_case("shrink-fraction-nan", ("--shrink-fraction", "nan"), ("--shrink-fraction nan", "at most 1")),
+    loop_case("loop-config-negative-window", loop_config(extra="guards: {max_deletes: {window: -60, window_max: 5}}\n"),
+              ("LOOP.yaml:4", "field guards.max_deletes.window", "more than 0")),
+    loop_case("loop-config-window-max-without-window", loop_config(extra="guards: {max_deletes: {window_max: 5}}\n"),
+              ("LOOP.yaml:4", "field guards.max_deletes", "window_max is set but window is not")),
+    loop_case("loop-config-shrink-window-not-a-number", loop_config(extra="guards: {desired_shrink: {window: an hour}}\n"),
+              ("LOOP.yaml:4", "field guards.desired_shrink.window", "number")),
+    scenario_case("scenario-negative-shrink-window", "name: t\nduration: 600\nloop: {guards: {desired_shrink: {window: -1}}}\n",
+                  ("s.yaml:3", "field loop.guards.desired_shrink.window", "more than 0")),
+    scenario_case("scenario-window-without-window-max", "name: t\nduration: 600\nloop: {guards: {max_deletes: {window: 3600}}}\n",
+                  ("s.yaml:3", "field loop.guards.max_deletes", "window is set but window_max is not")),
+    Case("sweep-grid-negative-window", {"s.yaml": "name: t\nduration: 600\n"},
+         ("sweep", "s.yaml", "--grid", "loop.guards.desired_shrink.window=-60,60", "--seeds", "1", "--seed", "1",
+          "--workers", "1", "--no-progress", "--out", "out"),
+         ("--grid loop.guards.desired_shrink.window=-60", "field loop.guards.desired_shrink.window")),
 ]
 
 

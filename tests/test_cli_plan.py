@@ -295,3 +295,30 @@ def test_a_paused_plan_says_who_paused_it_when_and_why_never_none(tmp_path: Path
     assert p.returncode == 3, p.stderr
     assert "None" not in p.stdout
     assert "paused" in p.stdout and "alice" in p.stdout and "bad rollout" in p.stdout and "UTC" in p.stdout
+
+
+@pytest.mark.parametrize("option, value", [("--max-deletes-window", "-60"), ("--max-deletes-window", "0"),
+                                           ("--max-deletes-window-max", "x"), ("--shrink-window", "an-hour")])
+def test_bad_window_options_exit_1_naming_the_option(tmp_path: Path, option: str, value: str) -> None:
+    d = inv(tmp_path / "d.yaml", rs(3))
+    r = recon("plan", "--desired", d, "--observed", d, "--max-deletes-window", "60",
+              "--max-deletes-window-max", "5", option, value)  # the last one given counts
+    assert r.returncode == 1 and f"Invalid value for '{option}'" in r.stderr, r.stderr
+
+
+def test_the_window_options_reach_the_max_deletes_verdict(tmp_path: Path) -> None:
+    d = inv(tmp_path / "d.yaml", rs(2))
+    o = inv(tmp_path / "o.yaml", rs(8))
+    r = recon("plan", "--desired", d, "--observed", o, "--json", "--max-deletes-window", "3600",
+              "--max-deletes-window-max", "4", "--shrink-window", "600", "--shrink-fraction", "1")
+    (v,) = [g for g in json.loads(r.stdout)["guards"] if g["name"] == "max_deletes"]
+    assert r.returncode == 3 and v["outcome"] == "hold", r.stdout
+    assert v["reason"] == "6 deletes + 0 unapproved in the last 3600 s, window_max 4", v
+
+
+@pytest.mark.parametrize("what", ["loop", "scenario", "policy"])
+def test_the_schemas_name_the_windows(what: str) -> None:
+    text = recon("schema", what).stdout
+    defs = json.loads(text)["$defs"]
+    assert {"window", "window_max"} <= set(defs["MaxDeletesGuard"]["properties"]), what
+    assert "window" in defs["ShrinkGuard"]["properties"], what

@@ -103,6 +103,11 @@ CORRUPT_ROWS = {
     "state-type": ("UPDATE loop_state SET cycle = 'three'", ("plan", "watch")),
     "state-keys": ("UPDATE loop_state SET approved_keys = '[1]'", ("plan", "watch")),
     "state-baseline": ("UPDATE loop_state SET lower_seen = 2", ("plan", "watch")),  # a run without its count
+    # The windows' memory: a negative delete count would free budget, a time that is not a number
+    # would drop an entry from every window.
+    "state-delete-window": ("UPDATE loop_state SET delete_window = '[[0, -5]]'", ("plan", "watch")),
+    "state-desired-window": ("UPDATE loop_state SET desired_window = '[[\"soon\", 200]]'", ("plan", "watch")),
+    "state-window-nan": ("UPDATE loop_state SET delete_window = '[[NaN, 3]]'", ("plan", "watch")),
     "switch": ("UPDATE kill_switch SET engaged = 'yes'", ("plan", "watch")),
     "request-json": ("UPDATE approval_requests SET keys = '[[\"A\"'", ("approvals",)),
     "approval-type": ("UPDATE approvals SET granted = 7", ("approvals",)),

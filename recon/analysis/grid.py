@@ -5,6 +5,10 @@ value parsed as YAML (``5``, ``0.3``, ``false``, ``null``, ``{max: 5, action: ab
 from ``numpy.random.SeedSequence(root).spawn(k)``; every grid point uses the same k seeds (common
 random numbers), so two settings are compared on the same drift, faults and humans.
 
+Any scenario field is an axis, the guards' windows across cycles too
+(``loop.guards.max_deletes.window`` with ``...window_max``, ``loop.guards.desired_shrink.window``);
+a window and its budget go together, so sweep both or set the other with ``--set``.
+
 This module owns parsing and enumeration only; it never runs a simulation or touches a file.
 """
 

@@ -58,3 +58,46 @@ class CountJudgement:
     explained: int
     confirmed: bool
     after: CountBaseline
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Counts stamped with the time they happened, as ``(time, count)`` pairs, oldest first.
+
+    An entry made at *t* is inside a window of *seconds* at *now* while ``now - t < seconds``: it
+    counts for exactly *seconds* after it happened (the window is half-open, ``(now - seconds, now]``)."""
+
+    entries: tuple[tuple[float, int], ...] = ()
+
+    def within(self, now: float, seconds: float) -> Window:
+        """Only the entries still inside the window at *now*."""
+        return Window(tuple(e for e in self.entries if now - e[0] < seconds))
+
+    def total(self, now: float, seconds: float) -> int:
+        return sum(n for _, n in self.within(now, seconds).entries)
+
+    def largest(self, now: float, seconds: float) -> int | None:
+        return max((n for _, n in self.within(now, seconds).entries), default=None)
+
+    def plus(self, now: float, seconds: float, count: int) -> Window:
+        """The window at *now* with *count* more (nothing added for 0): a sum over at most as many
+        entries as the window's budget lets through, so it stays small."""
+        live = self.within(now, seconds).entries
+        return Window(live + ((now, count),) if count else live)
+
+    def plus_peak(self, now: float, seconds: float, count: int) -> Window:
+        """The window at *now* with *count* added, for :meth:`largest` alone: an older entry no larger
+        than *count* can never be the largest again (the new one outlives it), so it is dropped, and
+        the entries that remain fall strictly from the oldest to the newest."""
+        live = tuple(e for e in self.within(now, seconds).entries if e[1] > count)
+        return Window(live + ((now, count),))
+
+
+@dataclass(frozen=True, slots=True)
+class Windows:
+    """The guards' memory across cycles: *deletes* holds the unapproved deletes the loop made, for
+    ``max_deletes.window``; *desired* the accepted desired counts that may still be the largest,
+    for ``desired_shrink.window``. Both stay empty while their window is off."""
+
+    deletes: Window = Window()
+    desired: Window = Window()

@@ -16,7 +16,7 @@ from typing import Any
 from recon.core.approval import Approval, approval_id, keys_digest
 from recon.core.decision import Decision, decide
 from recon.core.effects import Apply, CheckKillSwitch, Delete, Effect, FileApprovalRequest, GetApproval, LoadDesired, Observe
-from recon.core.guards import GuardContext, delete_candidates
+from recon.core.guards import GuardContext, delete_candidates, next_windows
 from recon.core.model import DesiredState, Key, Observation
 from recon.core.normalize import DEFAULT, Normalizer
 from recon.core.plan import Op, Plan, diff
@@ -63,6 +63,9 @@ def run_cycle(loop: str, policy: Policy, state: LoopState, now: float, *, mode: 
         own_deletes_last=writes.applied[Op.DELETE],
         backoff=MappingProxyType(writes.backoff),
         approval=carried.live(now),
+        windows=next_windows(state.windows, policy, now,
+                             len(desired) if decision.accept_desired and desired is not None else None,
+                             decision.approved_by is not None, writes.applied[Op.DELETE]),
     )
     return CycleResult(record, next_state, decision, _wake_at(next_state, now))
 
@@ -109,6 +112,7 @@ def _context(ctx: GuardContext, state: LoopState, desired: DesiredState | None, 
         observation_complete=observed.complete, observation_reason=observed.reason,
         last_accepted_desired=state.last_accepted_desired, count_baseline=state.count_baseline,
         own_deletes_last=state.own_deletes_last, backoff=MappingProxyType({k: t for k, (_, t) in state.backoff.items()}),
+        windows=state.windows,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from recon.core.approval import Approval, keys_digest
-from recon.core.baseline import CountBaseline
+from recon.core.baseline import CountBaseline, Window, Windows
 from recon.core.model import Key
 from recon.core.plan import Change, Op, Plan
 from recon.core.policy import Convergence, Guards, Outcome, Policy, Verdict
@@ -39,6 +39,7 @@ class GuardContext:
     own_deletes_last: int = 0
     backoff: Mapping[Key, float] = field(default_factory=lambda: MappingProxyType({}))
     approval: Approval | None = None   # the answer on file for this cycle's delete set, if any
+    windows: Windows = Windows()       # unapproved deletes and accepted desired counts, for the windows
 
 
 def _owned(change: Change, owner_id: str) -> bool:
@@ -107,12 +108,17 @@ def desired_shrink(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
     last = ctx.last_accepted_desired
     if not g.enabled:
         return _off("desired_shrink")
+    # With a window the baseline is where the state stood within it, so slow slices add up.
+    peak = ctx.windows.desired.largest(ctx.now, g.window) if g.window is not None else None
+    since = ""
+    if peak is not None and (last is None or peak > last):
+        last, since = peak, f" (the largest accepted in the last {g.window:g} s)"
     if not last:
         return Verdict("desired_shrink", Outcome.ALLOW, "no earlier accepted desired state to compare with")
     fall = (last - ctx.desired_count) / last
     if fall <= g.max_fraction:
-        return Verdict("desired_shrink", Outcome.ALLOW, f"desired {ctx.desired_count} vs last accepted {last}")
-    reason = f"desired fell from {last} to {ctx.desired_count} ({fall:.0%} > {g.max_fraction:.0%} allowed)"
+        return Verdict("desired_shrink", Outcome.ALLOW, f"desired {ctx.desired_count} vs last accepted {last}{since}")
+    reason = f"desired fell from {last}{since} to {ctx.desired_count} ({fall:.0%} > {g.max_fraction:.0%} allowed)"
     if g.action == "abort":
         return Verdict("desired_shrink", Outcome.ABORT, reason)
     cands = delete_candidates(plan, policy)
@@ -197,11 +203,16 @@ def max_deletes(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
     over = [f"{plural(n, 'delete')} > cap {md.max}"] if md.max is not None and n > md.max else []
     if fraction_applies and n > md.max_fraction * seen:  # type: ignore[operator]
         over.append(f"{plural(n, 'delete')} > {md.max_fraction:.0%} of {seen} observed")
+    budget = _window_budget(n, ctx, policy)
+    if budget is not None and budget[0]:
+        over.append(budget[1])
     if not over:
         caps = [f"cap {md.max}"] if md.max is not None else []
         if md.max_fraction is not None:
             caps.append(f"{md.max_fraction:.0%} of observed" if fraction_applies
                         else f"the {md.max_fraction:.0%} fraction applies from {md.fraction_min_observed} observed")
+        if budget is not None:
+            caps.append(budget[1])
         return Verdict("max_deletes", Outcome.ALLOW, f"{plural(n, 'delete')} within {', '.join(caps) or 'no caps'}")
     reason = "; ".join(over)
     if md.action == "abort":
@@ -209,6 +220,43 @@ def max_deletes(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:
     if (by := approved_by(plan, ctx, policy)) is not None:
         return Verdict("max_deletes", Outcome.ALLOW, reason + f"; approved by {by}")
     return Verdict("max_deletes", Outcome.HOLD, reason, tuple(c.key for c in plan.deletes))
+
+
+def _window_budget(n: int, ctx: GuardContext, policy: Policy) -> tuple[bool, str] | None:
+    """Whether *n* more deletes overrun max_deletes' window budget, and the words for it; None without
+    a window. The budget counts the unapproved deletes made within the last ``window`` seconds."""
+    md = policy.guards.max_deletes
+    if md.window is None or md.window_max is None:
+        return None
+    used = ctx.windows.deletes.total(ctx.now, md.window)
+    within = f"{used} unapproved in the last {md.window:g} s, window_max {md.window_max}"
+    if n and used + n > md.window_max:
+        return True, f"{plural(n, 'delete')} + {within}"
+    return False, within
+
+
+def next_windows(windows: Windows, policy: Policy, now: float, accepted: int | None, approved: bool,
+                 deleted: int) -> Windows:
+    """The windows' memory after a cycle at *now* that accepted a desired count of *accepted* (None:
+    it accepted none), under an approval of its delete set or not, and made *deleted* deletes.
+
+    Deletes of an approved set do not count against max_deletes' budget. An approved delete set
+    also restarts the shrink window at the count accepted with it: a human saw that state's deletes
+    and said yes, so later falls are measured from it. A window that is off keeps nothing."""
+    g = policy.guards
+    deletes, desired = windows.deletes, windows.desired
+    if g.max_deletes.window is None:
+        deletes = Window()
+    else:
+        deletes = deletes.plus(now, g.max_deletes.window, 0 if approved else deleted)
+    w = g.desired_shrink.window
+    if w is None:
+        desired = Window()
+    elif accepted is not None:
+        desired = Window(((now, accepted),)) if approved else desired.plus_peak(now, w, accepted)
+    else:
+        desired = desired.within(now, w)
+    return Windows(deletes, desired)
 
 
 def max_changes(plan: Plan, ctx: GuardContext, policy: Policy) -> Verdict:

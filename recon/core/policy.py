@@ -92,6 +92,9 @@ class SimpleGuard(_Guard):
 class ShrinkGuard(_Guard):
     max_fraction: float = Field(0.3, ge=0, le=1, description="largest allowed fall of the desired count vs the last accepted one")
     action: Literal["hold", "abort"] = "hold"
+    window: float | None = Field(None, gt=0, allow_inf_nan=False, description=(
+        "seconds: the fall is measured from the largest desired count accepted within this window "
+        "(or the last accepted, if larger), not from the last slice; null: the last accepted only"))
 
 
 class IncompleteGuard(_Guard):
@@ -119,6 +122,19 @@ class MaxDeletesGuard(_Guard):
     max_fraction: float | None = Field(0.25, ge=0, le=1, description="cap as a fraction of observed")
     fraction_min_observed: int = Field(10, ge=0, description="the fraction applies only when at least this many exist")
     action: Literal["hold", "abort"] = "hold"
+    window: float | None = Field(None, gt=0, allow_inf_nan=False, description=(
+        "seconds of the sliding window that window_max counts over; null: no budget across cycles"))
+    window_max: int | None = Field(None, ge=0, description=(
+        "deletes allowed without approval in any window seconds; deletes of an approved set do not count"))
+
+    @model_validator(mode="after")
+    def _window_pair(self) -> MaxDeletesGuard:
+        # Either alone is a half-configured budget: refuse it rather than guess the other half.
+        if self.window is not None and self.window_max is None:
+            raise ValueError("window is set but window_max is not: give both (deletes allowed per window)")
+        if self.window_max is not None and self.window is None:
+            raise ValueError("window_max is set but window is not: give both (the window, in seconds)")
+        return self
 
 
 class MaxChangesGuard(_Guard):

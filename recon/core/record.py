@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from recon.core.baseline import CountBaseline
+from recon.core.baseline import CountBaseline, Windows
 from recon.core.decision import Decision
 from recon.core.model import Key
 from recon.core.policy import Verdict
@@ -42,6 +42,7 @@ class LoopState:
     # key -> (failed attempts, retry not before)
     backoff: Mapping[Key, tuple[int, float]] = field(default_factory=lambda: MappingProxyType({}))
     approval: CarriedApproval = CarriedApproval()
+    windows: Windows = Windows()  # max_deletes' and desired_shrink's memory across cycles (empty while off)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

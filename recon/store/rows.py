@@ -8,12 +8,13 @@ number belongs or JSON that does not parse. Every decoder here checks the shape 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
 from recon.core.approval import Approval, ApprovalRequest
-from recon.core.baseline import CountBaseline
+from recon.core.baseline import CountBaseline, Window, Windows
 from recon.core.record import CarriedApproval, LoopState
 from recon.core.model import Key
 
@@ -86,14 +87,34 @@ def count_baseline(count: Any, lower: Any, seen: Any) -> CountBaseline:
     return b
 
 
+def window(value: Any, column: str) -> Window:
+    """A window column: a JSON list of [time, count] with a finite time and a count of at least 0.
+    A damaged entry would shrink a delete budget's memory or a shrink's baseline: it is refused."""
+    entries = []
+    for entry in _json_list(value, column):
+        if not (isinstance(entry, list) and len(entry) == 2):
+            raise ValueError(f"column {column} holds {_short(entry)}, not a [time, count] entry")
+        t, n = _number(entry[0], column), _int(entry[1], column)
+        if not math.isfinite(t) or n < 0:
+            raise ValueError(f"column {column} holds {_short(entry)}: the time must be finite and the count at least 0")
+        entries.append((t, n))
+    return Window(tuple(entries))
+
+
 def loop_state(row: Sequence[Any]) -> LoopState:
     """Row: cycle, last_accepted_desired, last_observed, own_deletes_last, backoff, approved_keys,
-    approved_until, approved_by, lower_observed, lower_seen."""
+    approved_until, approved_by, lower_observed, lower_seen, delete_window, desired_window."""
     return LoopState(
         _int(row[0], "cycle"), _int(row[1], "last_accepted_desired", optional=True),
         count_baseline(row[2], row[8], row[9]), _int(row[3], "own_deletes_last"), _backoff(row[4]),
         CarriedApproval(frozenset(_keys(row[5], "approved_keys")), _number(row[6], "approved_until"),
-                        _text(row[7], "approved_by", optional=True)))
+                        _text(row[7], "approved_by", optional=True)),
+        Windows(window(row[10], "delete_window"), window(row[11], "desired_window")))
+
+
+def window_json(w: Window) -> str:
+    """A window as its column stores it (what :func:`window` reads back)."""
+    return json.dumps([[t, n] for t, n in w.entries])
 
 
 def approval(row: Sequence[Any]) -> Approval:

@@ -38,12 +38,18 @@ MIGRATIONS = (
     # The observed-count baseline's run of lower counts awaiting confirmation (recon.core.baseline).
     "ALTER TABLE loop_state ADD COLUMN lower_observed INTEGER;"
     "ALTER TABLE loop_state ADD COLUMN lower_seen INTEGER NOT NULL DEFAULT 0;",
+    # Migration 3: the guards' windows across cycles (recon.core.baseline.Windows), as JSON lists
+    # of [time, count]: unapproved deletes for max_deletes.window, accepted desired counts for
+    # desired_shrink.window. An older store starts with empty windows.
+    "ALTER TABLE loop_state ADD COLUMN delete_window TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE loop_state ADD COLUMN desired_window TEXT NOT NULL DEFAULT '[]';",
 )
 
 # The columns every table has once all migrations ran; the store's queries name exactly these.
 COLUMNS = {
     "loop_state": ("loop", "cycle", "last_accepted_desired", "last_observed", "own_deletes_last", "backoff",
-                   "approved_keys", "approved_until", "approved_by", "lower_observed", "lower_seen"),
+                   "approved_keys", "approved_until", "approved_by", "lower_observed", "lower_seen",
+                   "delete_window", "desired_window"),
     "approval_requests": ("id", "loop", "digest", "keys", "guard", "reason", "requested_at", "last_seen_at"),
     "approvals": ("request_id", "digest", "granted", "by", "decided_at", "expires_at"),
     "kill_switch": ("loop", "engaged", "reason", "by", "at"),

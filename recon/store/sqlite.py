@@ -93,8 +93,8 @@ class StateStore:
     def load_state(self, loop: str) -> LoopState:
         with self._tx() as db:
             row = db.execute("SELECT cycle, last_accepted_desired, last_observed, own_deletes_last, backoff, "
-                             "approved_keys, approved_until, approved_by, lower_observed, lower_seen "
-                             "FROM loop_state WHERE loop = ?", (loop,)).fetchone()
+                             "approved_keys, approved_until, approved_by, lower_observed, lower_seen, "
+                             "delete_window, desired_window FROM loop_state WHERE loop = ?", (loop,)).fetchone()
         if row is None:
             return LoopState()
         return self._decode(f"loop_state (loop {loop!r})", decode.loop_state, row)
@@ -105,10 +105,11 @@ class StateStore:
             b = state.count_baseline
             db.execute("INSERT OR REPLACE INTO loop_state (loop, cycle, last_accepted_desired, last_observed, "
                        "own_deletes_last, backoff, approved_keys, approved_until, approved_by, lower_observed, "
-                       "lower_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       "lower_seen, delete_window, desired_window) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (loop, state.cycle, state.last_accepted_desired, b.count,
                         state.own_deletes_last, backoff, json.dumps(sorted(map(list, state.approval.keys))),
-                        state.approval.until, state.approval.by, b.lower, b.seen))
+                        state.approval.until, state.approval.by, b.lower, b.seen,
+                        decode.window_json(state.windows.deletes), decode.window_json(state.windows.desired)))
 
     # approvals --------------------------------------------------------------------------------
     def file_request(self, req: ApprovalRequest, now: float | None = None) -> None:

@@ -29,7 +29,7 @@ from recon.core.text import for_html, visible
 from recon.sim import Scenario, SimResult, load_scenario, simulate
 from recon.ui.debounce import Debouncer
 from recon.ui.render import figure_png
-from recon.ui.tuner_notes import GUARDS, PATHS, command_html, frontier_html, grid_point
+from recon.ui.tuner_notes import GUARDS, PATHS, WINDOWS, command_html, frontier_html, grid_point
 
 ScenarioLike = str | Path | Mapping[str, Any] | Scenario
 
@@ -119,6 +119,10 @@ class ThresholdTuner(widgets.VBox):
         self.desired_shrink = widgets.FloatSlider(min=0, max=1, step=0.05, description="desired_shrink",
                                                   readout_format=".2f", **wide)
         self.period = widgets.IntSlider(min=10, max=900, step=10, description="loop period (s)", **wide)
+        # The budgets across cycles (0: no window): max_deletes' window and its cap, desired_shrink's window.
+        self.delete_window = widgets.IntSlider(min=0, max=7200, step=60, description="delete window (s)", **wide)
+        self.window_max = widgets.IntSlider(min=0, max=200, description="deletes per window", **wide)
+        self.shrink_window = widgets.IntSlider(min=0, max=7200, step=60, description="shrink window (s)", **wide)
         self.enabled = {g: widgets.Checkbox(value=True, description=f"{g} on", indent=False) for g in GUARDS}
         self.status = widgets.HTML()
         self.summary = widgets.HTML()
@@ -135,6 +139,7 @@ class ThresholdTuner(widgets.VBox):
             widgets.HBox([self.max_deletes, self.enabled["max_deletes"]]), self.max_delete_fraction,
             widgets.HBox([self.max_changes, self.enabled["max_changes"]]),
             widgets.HBox([self.desired_shrink, self.enabled["desired_shrink"]]), self.period,
+            self.delete_window, self.window_max, self.shrink_window,
         ])
         half = widgets.Layout(width="49%")
         self.convergence.layout, self.diff_sets.layout = half, widgets.Layout(width="49%")
@@ -155,7 +160,7 @@ class ThresholdTuner(widgets.VBox):
 
     def _inputs(self) -> list[widgets.ValueWidget]:
         return [self.max_deletes, self.max_delete_fraction, self.max_changes, self.desired_shrink, self.period,
-                *self.enabled.values()]
+                self.delete_window, self.window_max, self.shrink_window, *self.enabled.values()]
 
     @property
     def base(self) -> Scenario:
@@ -173,6 +178,10 @@ class ThresholdTuner(widgets.VBox):
             self.max_changes.value = min(g.max_changes.max, self.max_changes.max)
             self.desired_shrink.value = g.desired_shrink.max_fraction
             self.period.value = int(min(max(self.base.loop.period, self.period.min), self.period.max))
+            for slider, value in ((self.delete_window, g.max_deletes.window), (self.window_max, g.max_deletes.window_max),
+                                  (self.shrink_window, g.desired_shrink.window)):
+                slider.max = max(slider.max, int(value or 0))
+                slider.value = int(value or 0)
             for name in GUARDS:
                 self.enabled[name].value = getattr(g, name).enabled
             self._sync_disabled()
@@ -183,6 +192,9 @@ class ThresholdTuner(widgets.VBox):
         self.max_deletes.disabled = self.max_delete_fraction.disabled = not self.enabled["max_deletes"].value
         self.max_changes.disabled = not self.enabled["max_changes"].value
         self.desired_shrink.disabled = not self.enabled["desired_shrink"].value
+        self.delete_window.disabled = self.max_deletes.disabled
+        self.window_max.disabled = self.max_deletes.disabled or not self.delete_window.value
+        self.shrink_window.disabled = self.desired_shrink.disabled
 
     def overrides(self) -> list[str]:
         """The settings as `--set` overrides, e.g. ``loop.guards.max_deletes.max=20``; a delete fraction
@@ -191,6 +203,9 @@ class ThresholdTuner(widgets.VBox):
         values = {name: _number(getattr(self, name).value) for name in PATHS}
         if self.max_delete_fraction.value >= 1:
             values["max_delete_fraction"] = "null"
+        for name in WINDOWS:  # a window slider at 0 is no window; without a delete window, no budget either
+            if not (self.shrink_window if name == "shrink_window" else self.delete_window).value:
+                values[name] = "null"
         return out + [f"{PATHS[name]}={v}" for name, v in values.items()]
 
     def setting_text(self) -> str:
@@ -200,9 +215,12 @@ class ThresholdTuner(widgets.VBox):
                 parts.append(f"{g} off")
             elif g == "max_deletes":
                 frac = self.max_delete_fraction.value
-                parts.append(f"max_deletes {self.max_deletes.value}" + (f" or {frac:.0%}" if frac < 1 else ""))
+                parts.append(f"max_deletes {self.max_deletes.value}" + (f" or {frac:.0%}" if frac < 1 else "")
+                             + (f", {self.window_max.value} per {self.delete_window.value} s"
+                                if self.delete_window.value else ""))
             else:
-                parts.append(f"{g} {getattr(self, g).value:g}")
+                window = self.shrink_window.value if g == "desired_shrink" else 0
+                parts.append(f"{g} {getattr(self, g).value:g}" + (f" of the last {window} s's largest" if window else ""))
         return f"{self.scenario_picker.value}: " + ", ".join(parts) + f", period {self.period.value} s, seed {self.seed}"
 
     def configured(self) -> Scenario:

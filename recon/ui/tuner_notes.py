@@ -26,7 +26,12 @@ PATHS = {
     "max_changes": "loop.guards.max_changes.max",
     "desired_shrink": "loop.guards.desired_shrink.max_fraction",
     "period": "loop.period",
+    # The windows across cycles; a slider at 0 is no window (null), as the scenario files spell it.
+    "delete_window": "loop.guards.max_deletes.window",
+    "window_max": "loop.guards.max_deletes.window_max",
+    "shrink_window": "loop.guards.desired_shrink.window",
 }
+WINDOWS = ("delete_window", "window_max", "shrink_window")
 GUARDS = ("max_deletes", "max_changes", "desired_shrink")
 OUT = "out/tuned"
 
@@ -38,7 +43,9 @@ def guards_snippet(scenario: Scenario) -> str:
     for name in GUARDS:
         g = getattr(scenario.loop.guards, name)
         fields = [p.rsplit(".", 1)[1] for p in PATHS.values() if p.startswith(f"loop.guards.{name}.")]
-        guards[name] = {f: getattr(g, f) for f in fields} if g.enabled else {"enabled": False}
+        # A window that is off is left out: the loop config's default is the same.
+        guards[name] = ({f: getattr(g, f) for f in fields if not (f.startswith("window") and getattr(g, f) is None)}
+                        if g.enabled else {"enabled": False})
     period = scenario.loop.period
     interval = int(period) if float(period).is_integer() else float(period)
     return yaml.safe_dump({"interval": interval, "guards": guards}, sort_keys=False, default_flow_style=None)
@@ -68,6 +75,8 @@ def _lines_html(text: str) -> str:
 
 
 def _short(path: str) -> str:
+    if path.rsplit(".", 1)[-1].startswith("window"):  # two guards have a window: name the guard too
+        return ".".join(path.rsplit(".", 2)[-2:])
     return path.rsplit(".", 2)[-2] if path.endswith(".max") else path.rsplit(".", 1)[-1]
 
 

@@ -23,6 +23,12 @@ MAX_CHANGES = 5
 SHRINK = 0.3
 DROP = 0.3
 CONFIRM = 3  # complete observations below the count baseline that confirm a real fall
+# The windows across cycles, for the machines that turn them on: at most WINDOW_MAX unapproved
+# deletes in any DELETE_WINDOW seconds (ten periods; one cycle at the per-cycle cap overruns it),
+# and a shrink measured from the largest desired count accepted in the last SHRINK_WINDOW seconds.
+DELETE_WINDOW = 600.0
+WINDOW_MAX = 2
+SHRINK_WINDOW = 600.0
 
 
 def is_protected(key: Key) -> bool:
@@ -84,6 +90,7 @@ class Allowed:
     intended: dict[Key, Resource]  # the desired state the loop should converge to (stamped)
     candidates: frozenset[Key]   # deletes left after the enabled exclusions
     hold: str | None             # why the candidates may not be deleted, or None
+    approved: bool = False       # a grant not yet expired covers the candidates (judged before the cycle)
 
 
 @dataclass
@@ -94,6 +101,9 @@ class Model:
     observed_baseline: int | None = None  # the last trusted observed count (see ``_dropped``)
     below: list[int] = field(default_factory=list)  # complete counts since, all below it, own deletes taken off
     own_deletes: int = 0                  # deletes the loop itself made last cycle
+    windows: bool = False                 # the machine's policy sets the windows (DELETE_WINDOW, SHRINK_WINDOW)
+    accepted: list[tuple[float, int]] = field(default_factory=list)  # (time, desired count) of accepted cycles
+    unapproved: list[tuple[float, int]] = field(default_factory=list)  # (time, deletes) made without a grant
 
     def excluded(self, key: Key, observed: Resource | None) -> bool:
         """Whether the loop may never write *key* (protected, or observed without this loop's marker)."""
@@ -126,15 +136,24 @@ class Model:
         approved = ledger.covers(cands, now)
         if isinstance(obs, Observation) and "incomplete_observation" in on and self._dropped(obs):
             hold = "observation incomplete or fell unexplained"
-        elif self.shrunk(len(intended)) and not approved:
-            hold = f"desired fell from {self.desired_baseline} to {len(intended)} without approval"
+        elif self.shrunk(len(intended), now) and not approved:
+            hold = f"desired fell from {self.shrink_baseline(now)} to {len(intended)} without approval"
         elif "max_deletes" in on and len(cands) > MAX_DELETES and not approved:
             hold = f"{len(cands)} deletes > cap {MAX_DELETES} without approval"
-        return Allowed(halt, intended, cands, hold)
+        return Allowed(halt, intended, cands, hold, approved)
 
-    def shrunk(self, n: int) -> bool:
-        b = self.desired_baseline
+    def shrink_baseline(self, now: float) -> int | None:
+        """The last accepted desired count, or with the window the largest accepted within it if larger."""
+        peak = [n for t, n in self.accepted if now - t < SHRINK_WINDOW] if self.windows else []
+        return max([b for b in (self.desired_baseline,) if b is not None] + peak, default=None)
+
+    def shrunk(self, n: int, now: float) -> bool:
+        b = self.shrink_baseline(now)
         return "desired_shrink" in self.enabled and bool(b) and (b - n) / b > SHRINK  # type: ignore[operator]
+
+    def unapproved_within(self, now: float) -> int:
+        """Unapproved deletes made in the DELETE_WINDOW seconds up to *now*."""
+        return sum(n for t, n in self.unapproved if now - t < DELETE_WINDOW)
 
     def _dropped(self, obs: Observation) -> bool:
         """The documented rule: a complete observation is compared with the trusted count less the
@@ -178,7 +197,11 @@ class Model:
         assert isinstance(obs, Observation)
         if obs.complete:
             self._observe_count(len(obs))
-        held_shrink = self.shrunk(len(a.intended)) and a.candidates and not ledger.covers(a.candidates, now)
+        held_shrink = self.shrunk(len(a.intended), now) and a.candidates and not ledger.covers(a.candidates, now)
         if a.halt is None and not held_shrink:
             self.desired_baseline = len(a.intended)
+            # An approved delete set restarts the shrink window at the state approved with it.
+            self.accepted = ([] if a.approved else self.accepted) + [(now, len(a.intended))]
+        if deleted and not a.approved:
+            self.unapproved.append((now, deleted))
         self.own_deletes = deleted

@@ -48,6 +48,19 @@ def alone(guard: str) -> tuple[str, ...]:
     return (f"TestEngineOnly_{guard}", "TestEngineAllGuards")
 
 
+# A fixed story per window, as for approvals: half a window apart, so the memory must last that long.
+WINDOW_STORIES = {"max_deletes": "test_a_delete_window_still_counts_deletes_half_a_window_old_after_a_restart",
+                  "desired_shrink": "test_a_shrink_window_measures_from_the_largest_state_it_holds"}
+
+
+def windowed(*guards: str) -> tuple[str, ...]:
+    """The window stories and machines (each cycle restarts through a state store) for *guards*' windows."""
+    return (*(WINDOW_STORIES[g] for g in guards), *(f"TestEngineWindows_{g}" for g in guards), "TestEngineWindows_all")
+
+
+ROWS = "recon/store/rows.py"
+
+
 # Each mutant targets the one place that owns the behaviour: a guard's rule in guards.py, how decide()
 # enacts an outcome in decision.py, what run_cycle remembers or performs in cycle.py, what a carried
 # approval covers in record.py.
@@ -116,6 +129,27 @@ MUTANTS: tuple[Mutant, ...] = (
            "if False:\n        return Verdict(\"kill_switch\", Outcome.PAUSE", alone("kill_switch")),
     Mutant("max_changes cap ignored", GUARDS,
            "if n <= mc.max:", "if True:", alone("max_changes")),
+    # The windows across cycles (issue 13): the budget, the memory behind it, and its trip through the store.
+    Mutant("delete window ignored", GUARDS,
+           "if n and used + n > md.window_max:", "if False:", windowed("max_deletes")),
+    Mutant("delete window off by one", GUARDS,
+           "if n and used + n > md.window_max:", "if n and used + n > md.window_max + 1:", windowed("max_deletes")),
+    Mutant("delete window never records unapproved deletes", GUARDS,
+           "0 if approved else deleted", "0", windowed("max_deletes")),
+    Mutant("windows forget entries at half their length", BASELINE,
+           "if now - e[0] < seconds))", "if now - e[0] < seconds / 2))", windowed("max_deletes", "desired_shrink")),
+    Mutant("delete window lost on restart", ROWS,
+           'Windows(window(row[10], "delete_window"),', "Windows(Window(),", windowed("max_deletes")),
+    Mutant("shrink window ignored", GUARDS,
+           "peak = ctx.windows.desired.largest(ctx.now, g.window) if g.window is not None else None",
+           "peak = None", windowed("desired_shrink")),
+    Mutant("shrink window keeps the smaller counts", BASELINE,
+           "if e[1] > count)", "if e[1] < count)", windowed("desired_shrink")),
+    Mutant("shrink window restarts on every accepted count", GUARDS,
+           "desired = Window(((now, accepted),)) if approved else", "desired = Window(((now, accepted),)) if True else",
+           windowed("desired_shrink")),
+    Mutant("shrink window lost on restart", ROWS,
+           'window(row[11], "desired_window"))', "Window())", windowed("desired_shrink")),
 )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from recon.core.approval import keys_digest
 from recon.core.cycle import run_cycle
@@ -32,8 +32,10 @@ from recon.core.plan import Change, Op
 from recon.core.policy import Guards, Policy, RunMode, Selector
 from recon.core.record import CycleRecord, LoopState
 from recon.drivers.loop import drive
+from recon.store.sqlite import StateStore
 from tests.core.engine_model import (
-    CONFIRM, DROP, GUARDS, MAX_CHANGES, MAX_DELETES, SHRINK, Allowed, Ledger, Model,
+    CONFIRM, DELETE_WINDOW, DROP, GUARDS, MAX_CHANGES, MAX_DELETES, SHRINK, SHRINK_WINDOW, WINDOW_MAX, Allowed,
+    Ledger, Model,
 )
 
 LOOP = "loop-a"
@@ -64,13 +66,16 @@ def run_engine(policy: Policy, state: LoopState, now: float, observe_only: bool,
     return EngineResult(result.record, result.state, result.decision)
 
 
-def policy_for(enabled: frozenset[str], owner: str | None) -> Policy:
+def policy_for(enabled: frozenset[str], owner: str | None, windows: bool = False) -> Policy:
     limits: dict[str, dict[str, Any]] = {
         "desired_shrink": {"max_fraction": SHRINK},
         "incomplete_observation": {"max_drop_fraction": DROP, "confirm_cycles": CONFIRM},
         "protected": {"selectors": [Selector(kind="A", name="prot-*")]},
         "max_deletes": {"max": MAX_DELETES, "max_fraction": None}, "max_changes": {"max": MAX_CHANGES},
     }
+    if windows:
+        limits["desired_shrink"]["window"] = SHRINK_WINDOW
+        limits["max_deletes"].update(window=DELETE_WINDOW, window_max=WINDOW_MAX)
     guards = Guards(**{g: {**limits.get(g, {}), "enabled": g in enabled} for g in GUARDS})
     return Policy(owner_id=owner, guards=guards, retry_base=30, retry_max=PERIOD)
 
@@ -81,6 +86,7 @@ def res(key: Key, v: int, owner: str | None) -> Resource:
 
 class EngineMachine(RuleBasedStateMachine):
     ENABLED: frozenset[str] = frozenset(GUARDS)
+    WINDOWS = False  # the window machines below set max_deletes.window and desired_shrink.window
 
     @initialize(initial=desired_sets, owner=st.sampled_from([None, LOOP]), n_protected=st.integers(0, 2),
                 unowned=st.sets(st.sampled_from(UNIVERSE + HAND), max_size=3))
@@ -95,8 +101,8 @@ class EngineMachine(RuleBasedStateMachine):
         self.failing: set[Key] = set()
         self.paused = False
         self.ledger = Ledger()
-        self.model = Model(self.ENABLED, owner)
-        self.policy = policy_for(self.ENABLED, owner)
+        self.model = Model(self.ENABLED, owner, windows=self.WINDOWS)
+        self.policy = policy_for(self.ENABLED, owner, self.WINDOWS)
         self.state = LoopState()
         self.now = 0.0
 
@@ -201,11 +207,15 @@ class EngineMachine(RuleBasedStateMachine):
             return WriteResult(True)
 
         out = run_engine(self.policy, self.state, self.now, observe_only, answer)
-        self.state = out.state
+        self.state = self.keep(out.state)
         if observe_only:
             assert not writes, f"observe-only cycle wrote {[(c.op.value, c.key) for c in writes]}"
         self.check(allowed, obs, writes if not observe_only else list(out.decision.batch))
         self.model.advance(allowed, obs, deleted, self.ledger, self.now)
+
+    def keep(self, state: LoopState) -> LoopState:
+        """The state the next cycle starts from (the window machines restart through a store)."""
+        return state
 
     def check(self, a: Allowed, obs: Observation | BaseException, acted: list[Change]) -> None:
         """Every write the cycle made (or would make) is one the model allows."""
@@ -260,14 +270,41 @@ class EngineMachine(RuleBasedStateMachine):
         assert self.world == before, "a converged loop kept writing"
 
 
+class WindowMachine(EngineMachine):
+    """The machine with max_deletes.window and desired_shrink.window set, whose loop restarts before
+    every cycle: its state is saved to a state store and read back, so the windows' memory must
+    survive the store. The model holds shrinks beyond SHRINK of the window's largest accepted state."""
+
+    WINDOWS = True
+
+    @rule(share=st.floats(0.05, 0.25))
+    def slice_desired(self, share: float) -> None:
+        """The slow failure the windows exist for: the source loses a small share, under every per-cycle guard."""
+        items = sorted(self.desired.items())
+        self.desired = dict(items[: len(items) - max(1, int(len(items) * share))])
+
+    def keep(self, state: LoopState) -> LoopState:
+        if not hasattr(self, "store"):
+            self.store = StateStore(":memory:")
+        self.store.save_state(LOOP, state)
+        return self.store.load_state(LOOP)
+
+    @invariant()
+    def no_window_lets_more_than_window_max_unapproved_deletes_through(self) -> None:
+        # Checked after every step, so at every delete's time: the window ending there holds them all.
+        if "max_deletes" in self.ENABLED and hasattr(self, "model"):
+            n = self.model.unapproved_within(self.now)
+            assert n <= WINDOW_MAX, f"{n} unapproved deletes within {DELETE_WINDOW:g} s > window_max {WINDOW_MAX}"
+
+
 EXAMPLES = int(os.environ.get("RECON_SM_EXAMPLES", "60"))
 STEPS = int(os.environ.get("RECON_SM_STEPS", "50"))
 # The mutation check runs with a fixed seed and no example database, so every run is the same.
 FIXED = os.environ.get("RECON_SM_DERANDOMIZE") == "1"
 
 
-def machine_for(name: str, enabled: frozenset[str]) -> type[EngineMachine]:
-    cls = type(f"EngineMachine_{name}", (EngineMachine,), {"ENABLED": enabled})
+def machine_for(name: str, enabled: frozenset[str], base: type[EngineMachine] = EngineMachine) -> type[EngineMachine]:
+    cls = type(f"EngineMachine_{name}", (base,), {"ENABLED": enabled})
     cls.TestCase.settings = settings(
         max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, derandomize=FIXED,
         database=None if FIXED else settings.default.database, suppress_health_check=[HealthCheck.too_slow],
@@ -282,6 +319,11 @@ TestEngineAllGuards = machine_for("all", frozenset(GUARDS)).TestCase
 for _guard in GUARDS:
     globals()[f"TestEngineOnly_{_guard}"] = machine_for(_guard, frozenset({_guard})).TestCase
 del _guard
+# The windows across cycles, with every guard and with only the guard that owns each window.
+TestEngineWindows_all = machine_for("windows_all", frozenset(GUARDS), WindowMachine).TestCase
+TestEngineWindows_max_deletes = machine_for("windows_max_deletes", frozenset({"max_deletes"}), WindowMachine).TestCase
+TestEngineWindows_desired_shrink = machine_for("windows_desired_shrink", frozenset({"desired_shrink"}),
+                                               WindowMachine).TestCase
 
 
 def story(enabled: frozenset[str]) -> EngineMachine:
@@ -307,4 +349,34 @@ def test_a_carried_approval_expires() -> None:
     m.observe_only_cycle("grant", 90.0)  # the approval is looked up and carried, nothing is deleted
     m.cycle()  # one period later it has expired
     assert len(m.world) == 10, "deleted under an expired approval"
+    m.teardown()
+
+
+def window_story(guard: str) -> EngineMachine:
+    """A window machine started by hand: ten owned resources, converged, then the source loses two
+    (20%: under every per-cycle guard) and they go; then half a window passes."""
+    m = machine_for("window_story", frozenset({guard}), WindowMachine)()
+    m.setup(initial={k: 1 for k in UNIVERSE[:10]}, owner=LOOP, n_protected=0, unowned=set())
+    m.cycle()
+    m.slice_desired(0.2)
+    m.cycle()
+    assert len(m.world) == 8, "a 20% slice under every per-cycle guard was held"
+    m.now += DELETE_WINDOW / 2  # the two deletes, and the 10 accepted before them, are still inside the window
+    return m
+
+
+def test_a_delete_window_still_counts_deletes_half_a_window_old_after_a_restart() -> None:
+    m = window_story("max_deletes")
+    m.slice_desired(0.05)  # one more: 2 + 1 > window_max 2
+    m.cycle()
+    m.no_window_lets_more_than_window_max_unapproved_deletes_through()
+    assert len(m.world) == 8, "the window's budget let a third unapproved delete through"
+    m.teardown()
+
+
+def test_a_shrink_window_measures_from_the_largest_state_it_holds() -> None:
+    m = window_story("desired_shrink")
+    m.slice_desired(0.25)  # 8 -> 6: 25% of the last accepted, 40% of the window's largest (10)
+    m.cycle()
+    assert len(m.world) == 8, "a shrink beyond 30% of the window's largest state went through"
     m.teardown()

@@ -209,7 +209,6 @@ def test_a_hostile_scenario_path_is_quoted_for_the_shell_and_escaped_for_html(tm
     assert shlex.split(pre(t.command.value, "recon-command"))[2] == str(path)
 
 
-
 def test_the_tuner_shows_the_worst_case_of_the_current_setting() -> None:
     from recon.analysis.worstcase import Settings
 
@@ -224,3 +223,23 @@ def test_the_tuner_shows_the_worst_case_of_the_current_setting() -> None:
     t.max_changes.value = 3
     t.flush()
     assert ">15</span>" in t.worst_note.value  # then the change cap is what bounds it
+
+
+def test_the_window_sliders_reach_the_simulation_and_the_loop_config() -> None:
+    t = ThresholdTuner([LAB], plots=False)
+    assert (t.delete_window.value, t.window_max.value, t.shrink_window.value) == (0, 0, 0)
+    assert t.window_max.disabled, "a budget without a window means nothing"
+    t.max_deletes.value = 60  # the cap alone lets the bogus set through ...
+    t.window_max.value = 20
+    t.delete_window.value = 3600  # ... a budget of 20 per hour holds it again
+    sets = ["loop.guards.max_deletes.max=60", "loop.guards.max_deletes.window=3600",
+            "loop.guards.max_deletes.window_max=20"]
+    assert t.result is not None and t.result.summary["overrides"] == sets
+    assert ran(t) == {**expected(LAB, *sets), "overrides": []}
+    assert expected(LAB, sets[0])["wrongful_deletes"] == 54 and t.result.summary["wrongful_deletes"] == 0
+    assert "max_deletes 60, 20 per 3600 s" in t.summary.value
+    data = yaml.safe_load(pre(t.command.value, "recon-guards-snippet"))
+    assert data["guards"]["max_deletes"] == {"max": 60, "max_fraction": None, "window": 3600.0, "window_max": 20}
+    t.delete_window.value = 0  # no window: the budget goes with it
+    assert "loop.guards.max_deletes.window_max=null" in t.overrides()
+    assert t.result.summary["overrides"] == ["loop.guards.max_deletes.max=60"]
