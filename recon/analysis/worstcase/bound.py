@@ -43,10 +43,9 @@ def per_cycle_cap(setup: Setup) -> int | None:
 def _window(setup: Setup) -> tuple[float, int] | None:
     """The delete window (seconds, budget) when the policy has one and no approver lifts it."""
     md = setup.policy.guards.max_deletes
-    window, budget = getattr(md, "window", None), getattr(md, "window_max", None)
-    if not md.enabled or setup.approves or window is None or budget is None:
+    if not md.enabled or setup.approves or md.window is None or md.window_max is None:
         return None
-    return float(window), int(budget)
+    return md.window, md.window_max
 
 
 def upper_bound(setup: Setup, horizon: int) -> Bound:
@@ -59,7 +58,8 @@ def upper_bound(setup: Setup, horizon: int) -> Bound:
     if win is not None:
         seconds, budget = win
         span = setup.times[horizon - 1] - setup.times[0]
-        windows = math.floor(span / seconds) + 1  # the cycles fall in this many back-to-back windows
+        # the cycles fall in this many back-to-back half-open windows, each holding at most the budget
+        windows = math.floor(span / seconds) + 1
         parts.append((windows * budget, f"{windows} window(s) of {seconds:g}s x {budget} deletes"))
     if not parts:
         return Bound(None, "no cap limits deletes without an approval")
