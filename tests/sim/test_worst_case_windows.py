@@ -7,7 +7,6 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from recon.analysis.worstcase import Settings, worst_case
 from recon.analysis.worstcase.bound import replay
 from recon.analysis.worstcase.engine import setup_for
 from recon.analysis.worstcase.search import Move, Space, brute_force, search
