@@ -274,6 +274,10 @@ CASES: list[Case] = [
     Case("worst-case-bad-set", {"s.yaml": "name: t\n"},
          ("worst-case", "s.yaml", "--set", "loop.guards.max_deletes.max=-1", "--out", "out"),
          ("--set loop.guards.max_deletes.max=-1",)),
+    *(Case(f"sweep-worst-case{option[1:]}-{value}", {"s.yaml": "name: t\nduration: 600\n"},
+           ("sweep", "s.yaml", "--grid", "loop.period=30,60", "--seeds", "1", "--seed", "1", "--worst-case", option, value,
+            "--out", "out"), (f"{option} {value}",))
+      for option, value in (("--worst-case-horizon", "0"), ("--worst-case-beam", "0"))),
     scenario_case("scenario-script-out-of-order", "name: t\nscript: [{at: 60}, {at: 0}]\n", ("s.yaml", "script")),
     scenario_case("scenario-script-bad-kind", "name: t\nscript: [{at: 0, desired: wipe}]\n",
                   ("s.yaml:2", "script.0.desired")),
