@@ -30,6 +30,7 @@ from recon.providers.base import Actuator, Observer, ProviderError, build_observ
 from recon.providers.snapshot import SnapshotObserver
 from recon.sources.callable import FileSource, Source
 from recon.sources.inventory import describe_validation_error, read_yaml_file
+from recon.sources.registry import build_source, desired_config_type
 from recon.store.sqlite import StateStore
 
 
@@ -55,12 +56,11 @@ LoopName = Annotated[str, AfterValidator(check_loop_name)]
 class ProviderConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: str = Field(description="provider name from the registry: memory, snapshot, dns, postgres, nftables, "
-                                  "aws-security-group, aws-route53, files")
+                                  "aws-security-group, aws-route53, files, kubernetes-export")
 
 
-class DesiredConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    path: str = Field(description="inventory file or folder, relative to the loop config")
+# `desired: {type: NAME, ...}`, one model per registered source type; without `type`, an inventory.
+DesiredConfig = desired_config_type()
 
 
 class LoopConfig(BaseModel):
@@ -70,7 +70,7 @@ class LoopConfig(BaseModel):
     name: LoopName | None = Field(None, description="loop name (letters, digits, '.', '_', '-'); "
                                                     "defaults to the config file's stem")
     provider: ProviderConfig
-    desired: DesiredConfig
+    desired: DesiredConfig  # type: ignore[valid-type]  # a union built from the registry
     mode: Literal["observe-only", "enforce"] = "observe-only"  # a RunMode; spelled out for the schema
     sync: Convergence = Field(Convergence.SYNC, description="sync, upsert-only (never delete) or create-only")
     owner_id: str | None = None
@@ -130,16 +130,31 @@ def build_loop(cfg: LoopConfig, base: Path, store: StateStore | None = None) -> 
     except Exception as e:  # name the config the settings came from, whatever the provider raised
         msg = str(e) if isinstance(e, ProviderError) else f"provider {cfg.provider.type}: {type(e).__name__}: {e}"
         raise ConfigError(f"{cfg._origin}: {msg}" if cfg._origin else msg) from None
+    try:
+        source = build_source(cfg.desired, base)
+    except ReconError as e:  # settings a source refuses before reading anything (a URL with a password)
+        raise ConfigError(f"{cfg._origin}: {e}" if cfg._origin else str(e)) from None
     actuator = None
     if RunMode(cfg.mode) is RunMode.ENFORCE:
         if not isinstance(observer, Actuator):
             raise ConfigError(f"loop {cfg.name}: provider {cfg.provider.type!r} is observe-only; "
                               "enforce mode exists only for the simulation's writable providers")
         actuator = observer
+    # An observer that reads ownership from a marker of its own (kubernetes-export's owner.value) gives
+    # the loop its owner id, so objects without that marker are never delete candidates.
+    marker_owner = getattr(observer, "owner_id", None)
+    if marker_owner is not None:
+        if cfg.owner_id not in (None, marker_owner):
+            raise ConfigError(f"{cfg._origin}: owner_id {cfg.owner_id!r} differs from the provider's owner value "
+                              f"{marker_owner!r}; give one of them")
+        if not cfg.guards.ownership.enabled:
+            raise ConfigError(f"{cfg._origin}: provider {cfg.provider.type} reads ownership from owner markers; "
+                              "guards.ownership cannot be disabled for it (unmarked objects are never deleted)")
+        cfg = cfg.model_copy(update={"owner_id": marker_owner})
     if store is None:
         store = StateStore(cfg.state_path(base))
     policy = cfg.policy()
-    return _loop(cfg.name, FileSource(base / cfg.desired.path), observer, policy, store,
+    return _loop(cfg.name, source, observer, policy, store,
                  approver_named(cfg.approver, store, policy.approval_ttl), actuator)
 
 

@@ -92,6 +92,11 @@ def loop_config(name: str = "bad-inputs", extra: str = "", provider: str = "{typ
     return f"name: {name}\nprovider: {provider}\ndesired: {{path: d.yaml}}\n{extra}"
 
 
+def source_config(desired: str) -> str:
+    """A loop config whose ``desired:`` (line 3) is *desired*, a YAML flow mapping."""
+    return f"name: bad-inputs\nprovider: {{type: files, path: tree}}\ndesired: {desired}\n"
+
+
 def bomb(anchor_body: str = '"lol"', levels: int = 9) -> str:
     """A billion-laughs document prefix: 9 aliases of 9 aliases ... (9^9 strings once expanded)."""
     lines = [f"l0: &l0 [{', '.join([anchor_body] * 9)}]"]
@@ -305,6 +310,22 @@ CASES: list[Case] = [
          ("sweep", "s.yaml", "--grid", "loop.guards.desired_shrink.window=-60,60", "--seeds", "1", "--seed", "1",
           "--workers", "1", "--no-progress", "--out", "out"),
          ("--grid loop.guards.desired_shrink.window=-60", "field loop.guards.desired_shrink.window")),
+    # issue 14: desired sources refuse what must not reach git or a database, before anything is read
+    loop_case("desired-type-unknown", source_config("{type: cmdb, path: d.yaml}"), ("LOOP.yaml:3", "unknown type 'cmdb'")),
+    loop_case("git-ref-option", source_config("{type: git, repo: ., ref: --upload-pack=x}"),
+              ("LOOP.yaml:3", "desired.ref", "not a branch, tag or commit")),
+    loop_case("git-repo-ext-transport", source_config("{type: git, repo: 'ext::sh -c id', ref: main}"),
+              ("LOOP.yaml:3", "desired.repo", "ext::")),
+    loop_case("git-repo-password", source_config("{type: git, repo: 'https://u:hunter2@h.test/r.git'}"),
+              ("LOOP.yaml:3", "desired.repo", "a password in a URL"))._with(secret="hunter2"),
+    loop_case("sql-url-password", source_config("{type: sql, url: 'postgresql://u:hunter2@h.test/db', query: SELECT 1}"),
+              ("LOOP.yaml:3", "desired.url", "carries a password"))._with(secret="hunter2"),
+    loop_case("sql-two-statements", source_config("{type: sql, url: 'sqlite:///c.db', query: 'SELECT 1; DROP TABLE t'}"),
+              ("LOOP.yaml:3", "desired.query", "one statement")),
+    loop_case("desired-history-not-git", loop_config(), ("LOOP.yaml", "desired-history reads a git source"))._with(
+        argv=("desired-history", "LOOP.yaml")),
+    loop_case("desired-history-no-repository", source_config("{type: git, repo: nowhere, ref: main}"),
+              ("git nowhere@main",))._with(argv=("desired-history", "LOOP.yaml")),
 ]
 
 

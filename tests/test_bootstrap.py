@@ -38,10 +38,11 @@ def repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def bootstrap(repo: Path, *args: str, ensurepip: bool = True) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def bootstrap(repo: Path, *args: str, ensurepip: bool = True,
+              path: str | None = None) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     log = repo / "calls.log"
     log.write_text("")
-    env = {**os.environ, "PATH": f"{repo / 'stubs'}:{os.environ['PATH']}", "STUB_LOG": str(log),
+    env = {**os.environ, "PATH": f"{repo / 'stubs'}:{path or os.environ['PATH']}", "STUB_LOG": str(log),
            "ENSUREPIP_RC": "0" if ensurepip else "1", "PYTHON": str(repo / "stubs" / "python3")}
     r = subprocess.run(["bash", str(repo / "scripts" / "bootstrap"), *args], cwd=repo, env=env,
                        capture_output=True, text=True, timeout=60)
@@ -78,6 +79,27 @@ def test_all_is_the_default_and_installs_everything(repo: Path) -> None:
         assert any(c.startswith(("systemctl", "service")) for c in calls)  # packaged servers stopped
     r, calls = bootstrap(repo, "demo")  # the full install serves the demo too
     assert r.returncode == 0 and pip(calls) == []
+
+
+def test_all_installs_kubectl_only_when_none_is_on_path(repo: Path, tmp_path: Path) -> None:
+    with_kubectl = repo / "with-kubectl"
+    with_kubectl.mkdir()
+    (with_kubectl / "kubectl").write_text("#!/bin/sh\nexit 0\n")
+    (with_kubectl / "kubectl").chmod(0o755)
+    r, calls = bootstrap(repo, path=f"{with_kubectl}:{os.environ['PATH']}")
+    assert r.returncode == 0 and "kubernetes-client" not in installed(calls), r.stderr
+    # The same PATH without any kubectl: every other program linked into one folder.
+    bare = tmp_path / "no-kubectl"
+    bare.mkdir()
+    for d in os.environ["PATH"].split(":"):
+        for exe in Path(d).glob("*") if Path(d).is_dir() else ():
+            if exe.name != "kubectl" and not (bare / exe.name).exists():
+                (bare / exe.name).symlink_to(exe)
+    shutil.rmtree(repo / ".venv", ignore_errors=True)
+    r, calls = bootstrap(repo, path=str(bare))
+    assert r.returncode == 0 and "kubernetes-client" in installed(calls), r.stderr
+    r, calls = bootstrap(repo, "demo", path=str(bare))
+    assert "kubernetes-client" not in installed(calls)  # the demo needs no kubectl
 
 
 def test_an_unknown_job_is_refused_before_anything_is_done(repo: Path) -> None:

@@ -36,7 +36,9 @@ class ScenarioSource:
         return load_scenario(self.ref, list(overrides), list(grid))
 
     def digest(self, sets: Sequence[str]) -> str:
-        text = self.load(sets).model_dump_json()
+        # Unset optional settings are left out, so a release that adds one (off by default) keeps the
+        # digest of every scenario that does not use it, and old sweep folders stay resumable.
+        text = self.load(sets).model_dump_json(exclude_none=True)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

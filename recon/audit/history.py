@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
 from recon.core.errors import ReconError
-from recon.core.redact import credential_in, redact
-from recon.providers.settings import SECRET_WORDS
+from recon.core.redact import redact
+from recon.sources.dburl import check_db_url
 
 
 class HistoryError(ReconError):
@@ -88,40 +88,7 @@ def default_history_url(config_dir: Path) -> str:
 
 def parse_history_url(url: str) -> URL:
     """Parse *url*; a malformed one or one that carries a password is an error (the password is not shown)."""
-    try:
-        u = make_url(url)
-    except (ArgumentError, ValueError):
-        # Not echoed: a mangled URL may still hold a password.
-        raise HistoryError("history store: the URL given (--history or RECON_AUDIT_HISTORY) is not a SQLAlchemy "
-                           "URL, e.g. sqlite:////path/history.db or postgresql+psycopg://user@host/db") from None
-    secret_query = [k for k in u.query if any(w in k.lower() for w in SECRET_WORDS)]
-    # The decoded parts too: libpq sees them decoded, so %3D is an '=' and %20 a space to it.
-    parts = [url, u.username or "", u.database or "", *(v for vs in u.query.values()
-                                                        for v in ((vs,) if isinstance(vs, str) else vs))]
-    what = next((w for w in map(credential_in, parts) if w), None)
-    if u.password is None and not secret_query and what:
-        raise HistoryError("history store: the URL given (--history or RECON_AUDIT_HISTORY) holds "
-                           f"{what}; give it to the driver through its environment or files "
-                           "(PGPASSWORD, ~/.pgpass) instead")
-    if u.password is not None or secret_query:
-        # Neither the password nor the query is shown: render without them.
-        shown = redact(u.set(password=None, query={}).render_as_string(hide_password=True))
-        where = "a password" if u.password is not None else f"a secret in its query ({', '.join(secret_query)})"
-        raise HistoryError(f"history store {shown}: the URL carries {where}; give it to the driver through "
-                           "its environment or files (PGPASSWORD, ~/.pgpass) instead")
-    if u.get_backend_name() != "sqlite":  # a SQLite database is a file path, which may hold spaces
-        names = [u.database or "", *(v for k, v in u.query.items() if k.lower() == "dbname" and isinstance(v, str))]
-        if any(_expands(n) for n in names):
-            # Not shown: the rest of such a name is settings libpq would apply, and may hold anything.
-            raise HistoryError("history store: the URL given (--history or RECON_AUDIT_HISTORY) names a database "
-                               "with '=', whitespace or a URI prefix, which libpq reads as a connection string; "
-                               "name the database only")
-    return u
-
-
-def _expands(dbname: str) -> bool:
-    """Whether libpq would read *dbname* as a connection string rather than a database name."""
-    return "=" in dbname or any(c.isspace() for c in dbname) or dbname.startswith(("postgresql://", "postgres://"))
+    return check_db_url(url, "history store", "the URL given (--history or RECON_AUDIT_HISTORY)", HistoryError)
 
 
 class HistoryStore:

@@ -19,7 +19,7 @@ from recon.core.report import ExitCode
 __all__ = ["err", "esc", "fail", "main", "out", "print_decision", "print_table", "say"]
 
 COMMAND_MODULES = ("recon.cli.plan", "recon.cli.watch", "recon.cli.approvals", "recon.cli.switch",
-                   "recon.cli.schema")
+                   "recon.cli.schema", "recon.cli.desired")
 OPTIONAL_MODULES = ("recon.cli.simulate", "recon.cli.sweep", "recon.cli.worstcase", "recon.cli.audit")
 
 

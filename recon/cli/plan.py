@@ -41,6 +41,7 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
     from recon.config import build_loop, inventory_loop, load_loop_config, loop_policy
     from recon.drivers.loop import plan_once
     from recon.providers.base import observe_checked
+    from recon.sources.callable import FileSource
     from recon.sources.inventory import load_inventory_while
     from recon.store.sqlite import StateStore
 
@@ -69,7 +70,11 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
             loop = inventory_loop(loop_name, desired, observed, policy, store)
         # Load and observe up front: for a one-shot plan a failure is an error (exit 1) naming the input.
         # A large YAML inventory is parsed on the other core while the provider is observed.
-        d, o = load_inventory_while(loop.source.path, lambda: observe_checked(loop.observer))  # type: ignore[attr-defined]
+        if isinstance(loop.source, FileSource):
+            d, o = load_inventory_while(loop.source.path, lambda: observe_checked(loop.observer))
+        else:  # a repository or a database: read first, so a failure to read is the error shown
+            d = loop.source.load()
+            o = observe_checked(loop.observer)
         # The cycle reads the state store (baselines, approvals, the kill switch): one it cannot
         # trust is an error here too, never a plan made as if the store were empty.
         result = plan_once(loop, time.time(), d, o)

@@ -14,12 +14,13 @@ from types import MappingProxyType
 from typing import Any
 
 from recon.core.approval import Approval, approval_id, keys_digest
+from recon.core.changefeed import LastPlan, refresh
 from recon.core.decision import Decision, decide
 from recon.core.effects import Apply, CheckKillSwitch, Delete, Effect, FileApprovalRequest, GetApproval, LoadDesired, Observe
 from recon.core.guards import GuardContext, delete_candidates, next_windows
 from recon.core.model import DesiredState, Key, Observation
 from recon.core.normalize import DEFAULT, Normalizer
-from recon.core.plan import Op, Plan, diff
+from recon.core.plan import Op, Plan
 from recon.core.policy import Policy, RunMode
 from recon.core.record import CarriedApproval, CycleRecord, CycleResult, LoopState
 
@@ -35,14 +36,16 @@ def run_cycle(loop: str, policy: Policy, state: LoopState, now: float, *, mode: 
         return _stopped(loop, state, now, mode, paused, None, None)
 
     # Read desired, observe: failures are answers the guards judge, not exceptions.
-    desired, desired_error = _stamped(policy, (yield LoadDesired()))
+    loaded = yield LoadDesired()
+    desired, desired_error = _stamped(policy, loaded, state.last_plan)
     observed = yield Observe()
     if isinstance(observed, BaseException):
         failed = replace(ctx, observe_error=f"observe failed: {type(observed).__name__}: {observed}")
         return _stopped(loop, state, now, mode, decide(None, failed, policy), desired, failed.observe_error)
 
-    # Diff, then decide with the approval on file for exactly this delete set.
-    plan = diff(desired.resources, observed.resources, normalize) if desired is not None else None
+    # Diff (from the last plan, when the deltas continue it), then decide with the approval on file
+    # for exactly this delete set.
+    plan, last_plan = _plan(state.last_plan, loaded, desired, policy, observed, normalize)
     approval, carried = yield from _approval(loop, plan, policy, state.approval, now)
     decision = decide(plan, _context(ctx, state, desired, desired_error, observed, approval), policy)
     if decision.approval_request is not None:
@@ -66,6 +69,7 @@ def run_cycle(loop: str, policy: Policy, state: LoopState, now: float, *, mode: 
         windows=next_windows(state.windows, policy, now,
                              len(desired) if decision.accept_desired and desired is not None else None,
                              decision.approved_by is not None, writes.applied[Op.DELETE]),
+        last_plan=last_plan,
     )
     return CycleResult(record, next_state, decision, _wake_at(next_state, now))
 
@@ -89,8 +93,22 @@ def _approval(loop: str, plan: Plan | None, policy: Policy, carried: CarriedAppr
     return approval, carried
 
 
-def _stamped(policy: Policy, loaded: Any) -> tuple[DesiredState | None, str | None]:
-    """The desired state (owner-stamped) or the load error the desired_error guard judges."""
+def _plan(last: LastPlan | None, loaded: Any, desired: DesiredState | None, policy: Policy, observed: Observation,
+          normalize: Normalizer) -> tuple[Plan | None, LastPlan | None]:
+    """The cycle's plan and the memory it leaves; without a desired state, no plan and the old memory."""
+    if desired is None:
+        return None, last
+    source = loaded if isinstance(loaded, DesiredState) else desired
+    memory = refresh(last, source, desired, policy.owner_id, observed, normalize)
+    return memory.plan, memory
+
+
+def _stamped(policy: Policy, loaded: Any, last: LastPlan | None) -> tuple[DesiredState | None, str | None]:
+    """The desired state (owner-stamped) or the load error the desired_error guard judges.
+
+    The very state the last plan came from is stamped already: looking again would walk every resource."""
+    if last is not None and loaded is last.loaded and last.owner == policy.owner_id:
+        return last.desired, None
     if isinstance(loaded, BaseException):
         if policy.guards.desired_error.enabled:
             return None, f"{type(loaded).__name__}: {loaded}"

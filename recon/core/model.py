@@ -120,12 +120,18 @@ def index(resources: Iterable[Resource], what: str) -> dict[Key, Resource]:
 
 @dataclass(frozen=True, slots=True)
 class DesiredState:
-    """The resources that should exist, with provenance. A failed load is an error, never this."""
+    """The resources that should exist, with provenance. A failed load is an error, never this.
+
+    *since* and *changed* are an optional delta, as for :class:`Observation`: this state differs
+    from the one at version *since* at most in the keys *changed*. The same object twice is the
+    same state (it is immutable), so a source that caches its answer needs no delta."""
 
     resources: Mapping[Key, Resource]
     source: str = "inline"
     version: str | None = None
     loaded_at: float | None = None
+    since: str | None = None
+    changed: frozenset[Key] | None = None
 
     @classmethod
     def of(cls, resources: Iterable[Resource], source: str = "inline", version: str | None = None,
@@ -138,7 +144,14 @@ class DesiredState:
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """What exists now, and whether the provider saw all of it (and if not, why)."""
+    """What exists now, and whether the provider saw all of it (and if not, why).
+
+    A change feed fills the last three: *version* is the feed position this observation reflects
+    (a DNS SOA serial, the simulated world's version), and it differs from the observation at
+    version *since* at most in the keys *changed* (a superset is fine). ``changed=None`` promises
+    nothing: the core diffs everything. The core decides itself whether *since* continues from the
+    plan it holds (:mod:`recon.core.changefeed`). A change-fed observer may hand out its live
+    cache: the mapping must then stay as it is until that observer's next observation."""
 
     resources: Mapping[Key, Resource]
     complete: bool = True
@@ -154,12 +167,12 @@ class Observation:
 
     @classmethod
     def of(cls, resources: Iterable[Resource], complete: bool = True, reason: str | None = None,
-           source: str = "inline", observed_at: float | None = None, version: str | None = None,
+           source: str = "inline", observed_at: float | None = None, *, version: str | None = None,
            since: str | None = None, changed: frozenset[Key] | None = None) -> Observation:
         if not complete and not reason:
             raise ValueError("an incomplete observation must say why")
-        return cls(MappingProxyType(index(resources, source)), complete, reason, source, observed_at, version, since,
-                   changed)
+        return cls(MappingProxyType(index(resources, source)), complete, reason, source, observed_at,
+                   version, since, changed)
 
     def __len__(self) -> int:
         return len(self.resources)

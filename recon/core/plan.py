@@ -2,12 +2,13 @@
 
 ``diff(desired, observed)`` returns a :class:`Plan` with creates, updates (with field-level
 differences), deletes and the keys left unchanged. Each list is sorted by key, so the same inputs
-always give the same plan.
+always give the same plan. ``compare`` judges one key present on both sides; the change-fed diff
+(:mod:`recon.core.changefeed`) calls it too, so both paths classify a key the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -51,12 +52,56 @@ class Change:
         return r
 
 
+class Unchanged(Sequence[Key]):
+    """The keys in sync, in the desired state's order, listed only when someone reads them.
+
+    Its length is known at once; the keys are the desired keys that are neither created nor
+    updated, so the change-fed diff never walks the inventory to say how many are in sync."""
+
+    __slots__ = ("_desired", "_changed", "_count", "_keys")
+
+    def __init__(self, desired: Mapping[Key, Resource], changed: tuple[tuple[Change, ...], ...], count: int) -> None:
+        self._desired, self._changed, self._count = desired, changed, count
+        self._keys: tuple[Key, ...] | None = None
+
+    def _all(self) -> tuple[Key, ...]:
+        if self._keys is None:
+            skip = {c.key for cs in self._changed for c in cs}
+            self._keys = tuple(k for k in self._desired if k not in skip)
+        return self._keys
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self._all())
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._all()[i]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._desired and all(c.key != key for cs in self._changed for c in cs)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and self._all() == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Unchanged({self._count} keys)"
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """What it takes to converge. *unchanged* is a tuple from :func:`diff`, an :class:`Unchanged`
+    view from the change-fed diff: both compare equal when they hold the same keys in the same order."""
+
     creates: tuple[Change, ...]
     updates: tuple[Change, ...]
     deletes: tuple[Change, ...]
-    unchanged: tuple[Key, ...]
+    unchanged: Sequence[Key]
 
     @property
     def changes(self) -> tuple[Change, ...]:
@@ -102,18 +147,10 @@ def diff(desired: Mapping[Key, Resource], observed: Mapping[Key, Resource],
             creates.append(Change(Op.CREATE, k, d, None))
         elif d is o or (d.owner == o.owner and d._raw == o._raw):
             same(k)
+        elif (change := compare(k, d, o, normalize)) is None:
+            same(k)
         else:
-            try:
-                ds, os_ = normalize(d.kind, d.spec), normalize(o.kind, o.spec)
-            except ReconError as e:  # a provider refusing a spec value it cannot compare: name the resource
-                raise ReconError(f"{d.kind} {d.name!r}: {e}") from e
-            if ds == os_ and d.owner == o.owner:
-                unchanged.append(k)
-                continue
-            fields = field_diffs(os_, ds) if ds != os_ else ()
-            if d.owner != o.owner:
-                fields += (FieldDiff("owner", o.owner, d.owner),)
-            updates.append(Change(Op.UPDATE, k, d, o, fields))
+            updates.append(change)
     if len(observed) > len(unchanged) + len(updates):
         deletes = [Change(Op.DELETE, k, None, o) for k, o in observed.items() if k not in desired]
     else:
@@ -124,6 +161,22 @@ def diff(desired: Mapping[Key, Resource], observed: Mapping[Key, Resource],
     updates.sort(key=_by_key)
     deletes.sort(key=_by_key)
     return Plan(tuple(creates), tuple(updates), tuple(deletes), tuple(unchanged))
+
+
+def compare(k: Key, d: Resource, o: Resource, normalize: Normalizer = DEFAULT) -> Change | None:
+    """The update that makes *o* match *d* (both at key *k*), or None when they are in sync."""
+    if d is o or (d.owner == o.owner and d._raw == o._raw):
+        return None
+    try:
+        ds, os_ = normalize(d.kind, d.spec), normalize(o.kind, o.spec)
+    except ReconError as e:  # a provider refusing a spec value it cannot compare: name the resource
+        raise ReconError(f"{d.kind} {d.name!r}: {e}") from e
+    if ds == os_ and d.owner == o.owner:
+        return None
+    fields = field_diffs(os_, ds) if ds != os_ else ()
+    if d.owner != o.owner:
+        fields += (FieldDiff("owner", o.owner, d.owner),)
+    return Change(Op.UPDATE, k, d, o, fields)
 
 
 def _by_key(c: Change) -> Key:

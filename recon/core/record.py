@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from recon.core.baseline import CountBaseline, Windows
+from recon.core.changefeed import LastPlan
 from recon.core.decision import Decision
 from recon.core.model import Key
 from recon.core.policy import Verdict
@@ -33,7 +34,8 @@ class CarriedApproval:
 
 @dataclass(frozen=True, slots=True)
 class LoopState:
-    """What a loop remembers between cycles; persisted by the store so it survives restarts."""
+    """What a loop remembers between cycles; persisted by the store so it survives restarts, except
+    *last_plan*: the change-fed diff's memory, in this process only (after a restart, a full diff)."""
 
     cycle: int = 0
     last_accepted_desired: int | None = None
@@ -43,6 +45,7 @@ class LoopState:
     backoff: Mapping[Key, tuple[int, float]] = field(default_factory=lambda: MappingProxyType({}))
     approval: CarriedApproval = CarriedApproval()
     windows: Windows = Windows()  # max_deletes' and desired_shrink's memory across cycles (empty while off)
+    last_plan: LastPlan | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

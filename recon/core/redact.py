@@ -12,6 +12,10 @@ import re
 
 MASK = "***"
 
+# Setting keys (and URL query keys) that would put a credential into config text itself; refused
+# with a pointer to *_env / *_file (provider settings) or to the driver's own files (database URLs).
+SECRET_WORDS = ("password", "secret", "token", "access_key", "secret_key", "session_token", "passwd")
+
 # scheme://user:PASSWORD@host, also with one slash (a URL that went through a path join loses one) and
 # with a slash inside the password; a digits-only part before a slash is a port, not a password.
 # Bounded repetition: an unbounded class that may contain ':' and '/' would make a search quadratic.

@@ -39,6 +39,8 @@ class Loop:
     store: StateStore | None = None
     normalizer: Normalizer | None = None
     state: LoopState = field(default_factory=LoopState)
+    # One normaliser for the loop's life: the change-fed diff trusts its last plan only under the same one.
+    _observer_normalizer: ObserverNormalizer | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def observe_only(self) -> bool:
@@ -51,11 +53,17 @@ class Loop:
 
     @property
     def normalize(self) -> Normalizer:
-        return self.normalizer or ObserverNormalizer(self.observer)
+        if self.normalizer is not None:
+            return self.normalizer
+        cached = self._observer_normalizer
+        if cached is None or cached.observer is not self.observer:
+            cached = self._observer_normalizer = ObserverNormalizer(self.observer)
+        return cached
 
     def load_state(self) -> LoopState:
         if self.store is not None:
-            self.state = self.store.load_state(self.name)
+            # The store keeps all but the last plan, which lives in this process only (recon.core.changefeed).
+            self.state = replace(self.store.load_state(self.name), last_plan=self.state.last_plan)
         return self.state
 
     def save_state(self, state: LoopState) -> None:

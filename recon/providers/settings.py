@@ -16,15 +16,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from recon.core.redact import credential_in
+from recon.core.redact import SECRET_WORDS, credential_in
 from recon.providers.base import ProviderError
 from recon.sources.readfile import read_text_input
 from recon.sources.validation import error_words
 
 M = TypeVar("M", bound=BaseModel)
 
-# Keys that would put a credential into the config text itself; refused with a pointer to *_env / *_file.
-SECRET_WORDS = ("password", "secret", "token", "access_key", "secret_key", "session_token", "passwd")
 
 
 class ProviderSettings(BaseModel):

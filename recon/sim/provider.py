@@ -8,14 +8,18 @@ bucket answering 429 with Retry-After, paged lists that stop early (silently or 
 continuation tokens, stale replicas and read-after-write lag. With ``watch`` the provider observes
 like a Kubernetes informer: a cache fed by change notifications (late or lost ones too), resynced by
 a full list now and then. Without faults a list costs one dict copy, and only when the scope changed
-since the last one.
+since the last one. A watch observation copies nothing: it is the cache itself, with its feed
+position and the keys delivered since the last one, which the core's change-fed diff continues
+from (:mod:`recon.core.changefeed`); what arrives meanwhile waits in an inbox until the next
+observation, so a handed-out observation never changes under the loop.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -77,13 +81,20 @@ class SimProvider:
         self._history: deque[tuple[float, MappingProxyType[Key, Resource]]] = deque()
         self._hidden: dict[Key, tuple[float, Resource | None]] = {}  # read-after-write lag
         self._cache: dict[Key, Resource] | None = None  # watch mode: the informer's cache
-        self._cache_snap: tuple[int, MappingProxyType[Key, Resource]] | None = None
-        self._cache_version = 0
+        self._cache_view: MappingProxyType[Key, Resource] = MappingProxyType({})
+        # delivered, not yet in the cache: the last value per key (None: deleted), so a long pause stays small
+        self._inbox: dict[Key, Resource | None] = {}
+        self._position = 0  # the cache's feed position: bumped whenever its content may change
         self._resynced_at = -float("inf")
         # watch mode: called when the change feed brings a drift in scope to the cache (late, or never
         # if lost); this is what wakes an event-triggered loop, not the drift itself
         self.on_drift_delivered: Callable[[Key], None] = lambda k: None
         world.watch(self._on_change)
+
+    @property
+    def cache(self) -> Mapping[Key, Resource] | None:
+        """Watch mode: the cache as the last observation showed it (None before the first full list)."""
+        return self._cache_view if self._cache is not None else None
 
     def _on_change(self, k: Key, r: Resource | None, cause: str) -> None:
         if not self.in_scope(k):
@@ -105,11 +116,7 @@ class SimProvider:
 
     def _deliver(self, k: Key, r: Resource | None, drift: bool) -> None:
         assert self._cache is not None
-        if r is None:
-            self._cache.pop(k, None)
-        else:
-            self._cache[k] = r
-        self._cache_version += 1
+        self._inbox[k] = r
         if drift:
             self.on_drift_delivered(k)
 
@@ -186,16 +193,38 @@ class SimProvider:
             return (yield from self._list())
         now = self.env.now
         if self._cache is not None and now - self._resynced_at < w.resync:
-            if self._cache_snap is None or self._cache_snap[0] != self._cache_version:
-                self._cache_snap = (self._cache_version, MappingProxyType(dict(self._cache)))
+            obs = self._from_cache(now)
             # the cache shows a drift only once its change event arrived (never, if it was lost)
-            self.world.observed(self.in_scope, self._cache_snap[1], now)
-            return Observation(self._cache_snap[1], True, None, f"{self.name} (watch cache)", now)
+            self.world.observed(self.in_scope, obs.resources, now)
+            return obs
         obs = yield from self._list()
         if obs.complete:  # an incomplete list never becomes the cache; the next cycle lists again
             self._cache, self._resynced_at = dict(obs.resources), now
-            self._cache_version += 1
+            self._cache_view = MappingProxyType(self._cache)
+            self._inbox.clear()  # delivered before the list answered: the list has them
+            self._snap = None  # the cache holds it now; the next resync copies the scope anew anyway
+            self._position += 1
+            # the resync is a full observation (no delta) at the position the next delta starts from
+            obs = replace(obs, version=str(self._position))
         return obs
+
+    def _from_cache(self, now: float) -> Observation:
+        """The cache as an observation, after what was delivered since the last one: that delta is
+        exactly the keys it says, whatever was lost or is still late."""
+        assert self._cache is not None
+        since, inbox = self._position, self._inbox
+        changed = frozenset(inbox)
+        if inbox:
+            cache = self._cache
+            for k, r in inbox.items():
+                if r is None:
+                    cache.pop(k, None)
+                else:
+                    cache[k] = r
+            inbox.clear()
+            self._position += 1
+        return Observation(self._cache_view, True, None, f"{self.name} (watch cache)", now,
+                           version=str(self._position), since=str(since), changed=changed)
 
     def _list(self) -> Generator[simpy.Event, Any, Observation]:
         """A full list; what it returned (not what it asked for) decides which drift it detected."""

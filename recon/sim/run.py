@@ -108,6 +108,42 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
              progress: bool = False, overrides: Sequence[str] = ()) -> SimResult:
     """Run *scenario* with *seed* (an int or a SeedSequence, e.g. one spawned by a sweep) after the
     ``--set`` *overrides*, which the summary (``overrides``) and the plot titles name."""
+    sim = build(scenario, seed, overrides)
+    _run(sim.env, sim.scenario.duration, progress)
+    return sim.result()
+
+
+@dataclass
+class Simulation:
+    """A simulation wired and not yet run: :func:`simulate` runs it to the scenario's end; a
+    benchmark can run it in steps (``env.run(until=...)``) and look at its loops in between."""
+
+    scenario: Scenario
+    env: simpy.Environment
+    world: World
+    recorder: Recorder
+    api: ApiServer
+    drivers: list[SimDriver]
+    oncall: OnCall | None
+    root: np.random.SeedSequence
+    overrides: list[str]
+
+    def result(self) -> SimResult:
+        """The frames and summary of what ran so far."""
+        sc, rec = self.scenario, self.recorder
+        cycles = rec.cycles_frame()
+        summary = rec.summary(duration=sc.duration, seed={"entropy": self.root.entropy, "spawn_key": self.root.spawn_key},
+                              api_calls=self.api.calls, throttled=self.api.throttled,
+                              loops=[d.loop.name for d in self.drivers],
+                              pages=self.oncall.pages if self.oncall else 0, cycles=cycles)
+        summary["scenario"] = sc.name
+        summary["overrides"] = self.overrides
+        return SimResult(sc, cycles, rec.events_frame(), rec.episodes_frame(), summary, rec.events)
+
+
+def build(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.random.SeedSequence = 0,
+          overrides: Sequence[str] = ()) -> Simulation:
+    """Wire the world, providers, sources, loops, drift and humans of *scenario* (see :func:`simulate`)."""
     sc = scenario if isinstance(scenario, Scenario) and not overrides else load_scenario(scenario, list(overrides))
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed))
     streams = Streams(root)
@@ -170,14 +206,7 @@ def simulate(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.ra
     for i, ev in enumerate(sc.desired):
         env.process(desired_process(env, ev, sources, world, managed, streams.rng(f"desired:{i}"), rec.event))
 
-    _run(env, sc.duration, progress)
-    cycles = rec.cycles_frame()
-    summary = rec.summary(duration=sc.duration, seed={"entropy": root.entropy, "spawn_key": root.spawn_key},
-                          api_calls=api.calls, throttled=api.throttled, loops=[s.name for s in specs],
-                          pages=oncall.pages if oncall else 0, cycles=cycles)
-    summary["scenario"] = sc.name
-    summary["overrides"] = list(overrides)
-    return SimResult(sc, cycles, rec.events_frame(), rec.episodes_frame(), summary, rec.events)
+    return Simulation(sc, env, world, rec, api, [d for d, _, _ in drivers], oncall, root, list(overrides))
 
 
 def _run(env: simpy.Environment, duration: float, progress: bool) -> None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from recon.core.errors import ReconError
 from recon.sources import jsonread, yamlread
 from recon.sources.readfile import read_text_input
-from recon.sources.validation import error_words
+from recon.sources.validation import error_words, without_tags
 from recon.sources.yamlread import ParseError
 
 
@@ -46,10 +46,10 @@ def describe_validation_error(e: ValidationError, name: str, text: str | None,
     A field under a path set on the command line (*overrides*: dotted path parts → the option as
     typed) is blamed on that option instead of on a line of the file."""
     shown = e.errors()[:5]
-    lines = source_lines(text, [prefix + tuple(err["loc"]) for err in shown], name) if text is not None else {}
+    locs = [prefix + without_tags(model, tuple(err["loc"])) for err in shown]
+    lines = source_lines(text, locs, name) if text is not None else {}
     msgs = []
-    for err in shown:
-        loc = prefix + tuple(err["loc"])
+    for err, loc in zip(shown, locs):
         field = ".".join(str(x) for x in loc) or "(top level)"
         parts = tuple(str(x) for x in loc)
         option = next((o for path, o in (overrides or {}).items() if parts[:len(path)] == path), None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,7 +32,7 @@ from recon.sources.validation import value_kind
 
 __all__ = ["PARALLEL_MIN_BYTES", "SUFFIXES", "InventoryError", "InventoryModel", "ResourceModel",
            "describe_validation_error", "dump_inventory", "fingerprint", "line_for", "load_inventory",
-           "load_inventory_while", "parse_inventory", "read_yaml_file", "source_lines"]
+           "load_inventory_while", "parse_inventory", "parse_inventory_files", "read_yaml_file", "source_lines"]
 
 SUFFIXES = (".yaml", ".yml", ".json")
 T = TypeVar("T")
@@ -155,18 +155,36 @@ def load_inventory(path: str | os.PathLike[str], decoded: Mapping[Path, Any] | N
     *decoded* maps files to data already parsed from their text (see :func:`load_inventory_while`)."""
     root = Path(path)
     read: list[tuple[Path, bytes]] = []
-    resources: list[Resource] = []
-    origin: dict[tuple[str, str], Path] = {}
-    for f in _files(root):
-        text, raw = _read(f)
-        read.append((f, raw))
-        data = decoded[f] if decoded is not None and f in decoded else _decode(text, str(f))
-        for r in _validate(data, text, str(f)):
-            if r.key in origin:
-                raise InventoryError(f"{f}: resource {r.kind}/{r.name} is also defined in {origin[r.key]}")
-            origin[r.key] = f
-            resources.append(r)
+
+    def texts() -> Iterator[tuple[str, str, Any]]:
+        for f in _files(root):
+            text, raw = _read(f)
+            read.append((f, raw))
+            yield str(f), text, decoded[f] if decoded is not None and f in decoded else _UNPARSED
+
+    resources = _merge(texts())
     return DesiredState.of(resources, source=str(root), version=digest_files(read).version, loaded_at=time.time())
+
+
+def parse_inventory_files(files: Iterable[tuple[str, str]]) -> list[Resource]:
+    """The resources of inventory texts given as (name, text), in order, as one state: a resource
+    defined in two of them is an error naming both (for files read from elsewhere than the disk)."""
+    return _merge((name, text, _UNPARSED) for name, text in files)
+
+
+_UNPARSED = object()
+
+
+def _merge(files: Iterable[tuple[str, str, Any]]) -> list[Resource]:
+    resources: list[Resource] = []
+    origin: dict[tuple[str, str], str] = {}
+    for name, text, data in files:
+        for r in _validate(_decode(text, name) if data is _UNPARSED else data, text, name):
+            if r.key in origin:
+                raise InventoryError(f"{name}: resource {r.kind}/{r.name} is also defined in {origin[r.key]}")
+            origin[r.key] = name
+            resources.append(r)
+    return resources
 
 
 def fingerprint(path: str | os.PathLike[str]) -> FilesDigest:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from recon.core.errors import ReconError
 from recon.sources.readfile import file_kind, open_problem
@@ -20,12 +20,14 @@ from recon.sources.readfile import file_kind, open_problem
 IGNORED_SUFFIXES = (".md", ".txt", ".rst")
 
 
-def inventory_files(path: Path, suffixes: tuple[str, ...], error: type[ReconError]) -> list[Path]:
-    """The inventory files of *path*, sorted; problems raise *error* naming the entry at fault."""
+def inventory_files(path: Path, suffixes: tuple[str, ...], error: type[ReconError],
+                    what: str = "inventory") -> list[Path]:
+    """The inventory files of *path*, sorted; problems raise *error* naming the entry at fault and
+    what the path was meant to be (*what*: "inventory", "Kubernetes manifests")."""
     try:
         st = os.stat(path)
     except OSError as e:
-        raise error(f"{path}: cannot read inventory: {open_problem(path, e)}") from None
+        raise error(f"{path}: cannot read {what}: {open_problem(path, e)}") from None
     if not stat.S_ISDIR(st.st_mode):
         return [path]  # read_input refuses it unless it is a regular file
     files: list[Path] = []
@@ -43,7 +45,7 @@ def _walk(folder: Path, suffixes: tuple[str, ...], error: type[ReconError], file
         raise error(f"{folder}: cannot list inventory folder: {e.strerror}") from None
     for n in names:
         p = folder / n
-        if n.startswith(".") or p.suffix.lower() in IGNORED_SUFFIXES:
+        if ignored(n):
             continue
         try:
             st = os.stat(p)  # through symlinks: a link to an inventory file is one
@@ -55,14 +57,19 @@ def _walk(folder: Path, suffixes: tuple[str, ...], error: type[ReconError], file
                 raise error(f"{p}: symlink loop: this folder leads back to {ancestors[key]}")
             _walk(p, suffixes, error, files, {**ancestors, key: p})
         elif p.suffix not in suffixes:
-            raise error(_not_inventory(p, suffixes))
+            raise error(not_inventory(p, suffixes))
         elif not stat.S_ISREG(st.st_mode):
             raise error(f"{p}: cannot read inventory: is {file_kind(st.st_mode)}, not a regular file")
         else:
             files.append(p)
 
 
-def _not_inventory(p: Path, suffixes: tuple[str, ...]) -> str:
+def ignored(name: str) -> bool:
+    """Whether a folder entry called *name* is left out by rule: hidden, or documentation."""
+    return name.startswith(".") or PurePath(name).suffix.lower() in IGNORED_SUFFIXES
+
+
+def not_inventory(p: PurePath, suffixes: tuple[str, ...]) -> str:
     if p.suffix.lower() in suffixes:
         return f"{p}: inventory suffixes are lower case; rename it to {p.stem}{p.suffix.lower()}"
     ignored = ", ".join("*" + x for x in IGNORED_SUFFIXES)

@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 
 from recon.core.text import plural
 
+QUOTE = "'"
 _MAPPING = {"dict_type", "model_type", "model_attributes_type", "dataclass_type", "mapping_type"}
 _LIST = {"list_type", "tuple_type", "set_type", "frozen_set_type", "iterable_type"}
 _EXPECTED = {
@@ -64,6 +65,9 @@ def error_words(err: Mapping[str, Any], model: type[BaseModel] | None = None) ->
         return _missing(loc, model)
     if kind in _MAPPING or kind in _LIST or kind in _EXPECTED:
         return f"expected {_expected(kind, type_at(model, loc))}, got {value_kind(err.get('input'))}"
+    if kind == "union_tag_invalid":  # the type of a `desired:` source, say: a name, never a secret
+        field, known = str(ctx.get("discriminator", "type")), str(ctx.get("expected_tags", ""))
+        return f"unknown {field.strip(QUOTE)} {ctx.get('tag')!r}; known: {known.replace(QUOTE, '')}"
     if kind in ("literal_error", "enum"):
         return f"expected {_one_of(ctx.get('expected', ''))}, got {value_kind(err.get('input'))}"
     if kind in _BOUND:
@@ -92,7 +96,7 @@ def _step(tp: Any, part: Any) -> Any:
         if isinstance(part, str) and isinstance(c, type) and issubclass(c, BaseModel):
             if part in c.model_fields:
                 return c.model_fields[part].annotation
-            if part == c.__name__:  # a union member's tag in the location
+            if part == c.__name__ or part == _tag(c):  # a union member's tag in the location
                 return c
         origin, args = typing.get_origin(c), typing.get_args(c)
         if isinstance(part, int) and origin in (list, tuple, set, frozenset) and args:
@@ -100,6 +104,29 @@ def _step(tp: Any, part: Any) -> Any:
         if isinstance(part, str) and origin is dict and len(args) == 2:
             return args[1]
     return None
+
+
+def _tag(model: type[BaseModel]) -> Any:
+    """The tag that selects *model* in a union discriminated by its ``type`` field, or None."""
+    f = model.model_fields.get("type")
+    args = typing.get_args(f.annotation) if f is not None and typing.get_origin(f.annotation) is typing.Literal else ()
+    return args[0] if len(args) == 1 else None
+
+
+def without_tags(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """*loc* without the union tags pydantic puts in it (``desired.git.repo`` is the file's
+    ``desired.repo``): the path as the user wrote it, for the message and the line lookup."""
+    tp: Any = model
+    out: list[Any] = []
+    for part in loc:
+        member = next((c for c in _choices(tp) if isinstance(c, type) and issubclass(c, BaseModel)
+                       and isinstance(part, str) and part not in c.model_fields and part == _tag(c)), None)
+        if member is not None:
+            tp = member
+            continue
+        out.append(part)
+        tp = _step(tp, part) if tp is not None else None
+    return tuple(out)
 
 
 def _choices(tp: Any) -> list[Any]:

@@ -204,20 +204,34 @@ def _height(obj: Any, budget: int) -> int:
 
 def parse_yaml(text: str) -> Any:
     """One YAML document as plain data (None for an empty one); raises ParseError with the line."""
+    return _parse(text, None)
+
+
+def parse_yaml_documents(text: str) -> list[tuple[int, Any]]:
+    """Every document of a multi-document stream (Kubernetes manifests), as (its first line, plain
+    data or None for an empty one), within the same limits; aliases reach only inside their document."""
+    documents: list[tuple[int, Any]] = []
+    _parse(text, documents)
+    return documents
+
+
+def _parse(text: str, documents: list[tuple[int, Any]] | None) -> Any:
     enabled = gc.isenabled()
     gc.disable()  # the data holds no reference cycles: the cyclic collector would only rescan it, again and again
     try:
         _characters(text)
-        return _build(text)
+        return _build(text, documents)
     finally:
         if enabled:
             gc.enable()
 
 
-def _build(text: str) -> Any:
+def _build(text: str, multi: list[tuple[int, Any]] | None = None) -> Any:
+    """The one document of *text*; with *multi*, each document is appended to it instead."""
     stack: list[_Frame] = []
     anchors: dict[str, Any] = {}
     root: Any = None
+    start = 1
     nodes = aliased = documents = chars = aliased_chars = 0
 
     def fail(e: Any, message: str) -> ParseError:
@@ -299,8 +313,13 @@ def _build(text: str) -> Any:
             chars += length
         elif t is ev.DocumentStartEvent:
             documents += 1
-            if documents > 1:
+            if multi is not None:
+                anchors, root, start = {}, None, e.start_mark.line + 1
+            elif documents > 1:
                 raise ParseError(e.start_mark.line + 1, "a second YAML document (---); a file holds one")
+            continue
+        elif t is ev.DocumentEndEvent and multi is not None:
+            multi.append((start, root))
             continue
         else:
             continue

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from recon.config import load_loop_config
+from recon.config import build_loop, load_loop_config
 from recon.providers.base import build_observer
-from recon.sources.inventory import load_inventory
+from recon.store.sqlite import StateStore
 from tests.conftest import ROOT
 from tests.providers.helpers import keys, recon
 from tests.servers.bind import BindZone
 
-EXAMPLES = sorted(p for d in ("dns", "postgres", "nftables", "aws", "files")
+EXAMPLES = sorted(p for d in ("dns", "postgres", "nftables", "aws", "files", "kubernetes", "octodns")
                   for p in (ROOT / "examples" / d).glob("LOOP*.yaml"))
 
 
@@ -25,12 +25,22 @@ def test_example_loop_is_valid(path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     cfg, base = load_loop_config(path)
     observer = build_observer(cfg.provider.model_dump(), base)
     assert observer.name.startswith(cfg.provider.type.split("-")[0])
-    assert len(load_inventory(base / cfg.desired.path)) > 0
+    assert len(build_loop(cfg, base, StateStore(":memory:")).source.load()) > 0
 
 
 def test_every_real_provider_has_an_example() -> None:
     types = {yaml.safe_load(p.read_text())["provider"]["type"] for p in EXAMPLES}
-    assert types == {"dns", "postgres", "nftables", "aws-security-group", "aws-route53", "files"}
+    assert types == {"dns", "postgres", "nftables", "aws-security-group", "aws-route53", "files", "kubernetes-export"}
+
+
+def test_kubernetes_example_plans_offline(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "examples" / "kubernetes", tmp_path / "kubernetes")
+    run = recon("plan", tmp_path / "kubernetes" / "LOOP.yaml", "--json", cwd=tmp_path)
+    assert run.code == 2, run.stderr
+    plan = run.json()
+    assert plan["counts"] == {"create": 0, "update": 1, "delete": 2}
+    assert keys(plan["batch"], "delete") == {("ConfigMap", "apps/web-config-old")}
+    assert keys(plan["blocked"], "delete") == {("ConfigMap", "apps/kube-root-ca.crt")}
 
 
 def test_files_example_plans_offline(tmp_path: Path) -> None:
