@@ -89,3 +89,18 @@ def test_the_slow_failure_scenario_teaches_what_its_comment_says() -> None:
     (sets,) = _hints(path)
     budget = simulate(load_scenario(path, sets)).summary
     assert budget["wrongful_deletes"] == 20 and budget["guard_trips"]["max_deletes"] > 0
+
+
+def test_the_change_fed_diffs_cache_is_not_engine_state() -> None:
+    # LoopState.last_plan is a cache outside the state's equality: two nodes that differ only there
+    # have the same future, and merge.
+    from dataclasses import replace
+
+    from recon.analysis.worstcase.bound import replay as run
+    from recon.analysis.worstcase.engine import start
+
+    setup = setup_for(_small(12), 2)
+    after = run(setup, (Move("drop", 3), Move("full")))
+    assert after.state.last_plan is not None
+    assert replace(after, state=replace(after.state, last_plan=None)).key(setup) == after.key(setup)
+    assert start(setup).key(setup) != after.key(setup)

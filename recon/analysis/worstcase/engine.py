@@ -81,10 +81,13 @@ class Node:
 
 
 def freeze(value: Any, skip: tuple[str, ...] = ()) -> Any:
-    """A hashable, canonical copy of a value made of dataclasses, mappings, sets and sequences."""
+    """A hashable, canonical copy of a value made of dataclasses, mappings, sets and sequences.
+
+    A dataclass field outside its class's equality (``compare=False``, such as the loop state's
+    change-fed diff cache, whose plan always equals the full diff) is not part of the state."""
     if is_dataclass(value) and not isinstance(value, type):
         return (type(value).__name__,) + tuple((f.name, freeze(getattr(value, f.name)))
-                                               for f in fields(value) if f.name not in skip)
+                                               for f in fields(value) if f.compare and f.name not in skip)
     if isinstance(value, Mapping):
         return tuple(sorted((freeze(k), freeze(v)) for k, v in value.items()))
     if isinstance(value, (set, frozenset)):
