@@ -175,6 +175,12 @@ def scenario_case(id: str, text: Content, expect: tuple[str, ...]) -> Case:
     return Case(id, {"s.yaml": text}, ("simulate", "s.yaml", "--no-plots", "--out", "out"), expect)
 
 
+def worst_case_id(option: str, value: str, expect: str) -> Case:
+    """``recon worst-case`` of a valid scenario with one bad setting."""
+    return Case(f"worst-case{option[1:]}-{value}", {"s.yaml": "name: t\nduration: 3600\n"},
+                ("worst-case", "s.yaml", option, value, "--out", "out"), (expect,))
+
+
 def folder_case(id: str, extra: Mapping[str, Content], expect: tuple[str, ...]) -> Case:
     files: dict[str, Content] = {"inv/a.yaml": DESIRED, "obs.yaml": OBSERVED, **extra}
     return Case(id, files, ("plan", "--desired", "inv", "--observed", "obs.yaml"), expect)
@@ -286,6 +292,25 @@ CASES: list[Case] = [
     # (two folders deep, so that a store written at ../../escape.db still lands inside the case's folder)
     loop_case("loop-name-escapes", loop_config(name="../../escape"), ("LOOP.yaml", "name"), folder="a/b/"),
     loop_case("loop-name-markup", loop_config(name='"[/]"'), ("LOOP.yaml", "name"), folder="a/b/"),
+    # issue 13: worst-case settings, and the scripted source of its traces
+    *(worst_case_id(option, value, expect) for option, value, expect in (
+        ("--horizon", "0", "--horizon 0"), ("--horizon", "1001", "--horizon 1001"), ("--step", "0", "--step 0"),
+        ("--hide-step", "-1", "--hide-step -1"), ("--offset-step", "0", "--offset-step 0"),
+        ("--beam", "0", "--beam 0"), ("--beam", "10000000", "--beam 10000000"))),
+    Case("worst-case-two-loops", {"s.yaml": "name: t\nloops: [{name: a, scope: {name: 'a*'}}, {name: b, scope: {name: 'b*'}}]\n"},
+         ("worst-case", "s.yaml", "--out", "out"), ("loops:", "one loop")),
+    Case("worst-case-oncall-release", {"s.yaml": "name: t\noncall: {delay: 60, release_after: 60}\n"},
+         ("worst-case", "s.yaml", "--out", "out"), ("oncall.release_after",)),
+    Case("worst-case-bad-set", {"s.yaml": "name: t\n"},
+         ("worst-case", "s.yaml", "--set", "loop.guards.max_deletes.max=-1", "--out", "out"),
+         ("--set loop.guards.max_deletes.max=-1",)),
+    *(Case(f"sweep-worst-case{option[1:]}-{value}", {"s.yaml": "name: t\nduration: 600\n"},
+           ("sweep", "s.yaml", "--grid", "loop.period=30,60", "--seeds", "1", "--seed", "1", "--worst-case", option, value,
+            "--out", "out"), (f"{option} {value}",))
+      for option, value in (("--worst-case-horizon", "0"), ("--worst-case-beam", "0"))),
+    scenario_case("scenario-script-out-of-order", "name: t\nscript: [{at: 60}, {at: 0}]\n", ("s.yaml", "script")),
+    scenario_case("scenario-script-bad-kind", "name: t\nscript: [{at: 0, desired: wipe}]\n",
+                  ("s.yaml:2", "script.0.desired")),
     # issue 13: the guards' windows across cycles. A budget is a pair (window and window_max), never
     # half-configured; a window is a positive, finite number of seconds, wherever it is set.
     plan_argv_case("window-without-window-max", ("--max-deletes-window", "60"),

@@ -1,7 +1,8 @@
 """The sweep's frontier figure: damage against p95 time to converge and against pages.
 
-Two panels share the damage axis (mean wrongful deletes per run, worst scenario): left, p95 time
-to converge (a point whose p95 run never converged sits at the right edge, marked "never"); right,
+Two panels share the damage axis (mean wrongful deletes per run, worst scenario; with a sweep's
+``--worst-case``, the adversary's worst case as a red triangle above each point): left, p95 time to
+converge (a point whose p95 run never converged sits at the right edge, marked "never"); right,
 approvals requested per run. Frontier points are coloured and labelled with their settings,
 dominated points are grey, and the recommendation (or *highlight*) is a star.
 
@@ -59,6 +60,11 @@ def plot_frontier(sweep_result: Any, highlight: dict[str, Any] | None = None) ->
                            (axes[1], table["pages"].to_numpy(dtype=float), "approvals requested per run (pages)")):
         ax.scatter(xs[~front], table["damage"][~front], c="0.75", s=36, label="dominated", zorder=2)
         ax.scatter(xs[front], table["damage"][front], c="tab:blue", s=48, label="Pareto frontier", zorder=3)
+        if "worst_case" in table.columns:  # the bound beside the average: how far an adversary gets
+            worst = table["worst_case"].to_numpy(dtype=float)
+            ax.vlines(xs, table["damage"], worst, colors="tab:red", linewidth=0.8, alpha=0.5, zorder=1)
+            ax.scatter(xs, worst, marker="v", s=40, facecolor="none", edgecolor="tab:red",
+                       label="worst case (adversary)", zorder=3)
         for (x, y), idx in _coincident(xs, table["damage"].to_numpy(dtype=float), np.flatnonzero(front)).items():
             text = _label(table.iloc[idx[0]], params)
             if len(idx) > 1:
@@ -78,7 +84,8 @@ def plot_frontier(sweep_result: Any, highlight: dict[str, Any] | None = None) ->
                          xycoords=("data", "axes fraction"))
     axes[0].set_ylabel("wrongful deletes per run (mean), worst scenario")
     axes[0].set_yscale("symlog", linthresh=1)
-    axes[0].set_ylim(-0.3, max(1.0, float(table["damage"].max())) * 1.5)
+    top = max(1.0, float(table["damage"].max()), float(table["worst_case"].max()) if "worst_case" in table else 0.0)
+    axes[0].set_ylim(-0.3, top * 1.5)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, frameon=False)
     title = for_plot(rec.get("statement", ""))

@@ -145,12 +145,14 @@ def replay_command(source: ScenarioSource, seed: int, overrides: Sequence[str], 
 def run_sweep(scenario: Any, grid: Mapping[str, Sequence[Any]] | Sequence[str] | Grid, seeds: int,
               root_seed: int | None = None, workers: int | None = None, scheduler: str | None = None,
               out_dir: Path | str | None = None, progress: bool = False, bounds: Bounds | None = None,
-              sets: Sequence[str] = (), run: RunFn = simulate_summary, batch_size: int | None = None) -> SweepResult:
+              sets: Sequence[str] = (), run: RunFn = simulate_summary, batch_size: int | None = None,
+              worst: Any = None) -> SweepResult:
     """Run a sweep (or finish one found in *out_dir*) and return its frames and recommendation.
 
     *scenario* is a path, a mapping, a loaded scenario, or a list of them; *grid* maps dotted paths
     to values (or is a list of ``path=v1,v2`` strings); *sets* are ``--set`` overrides applied to
-    every run before the grid's.
+    every run before the grid's; *worst*, a ``recon.analysis.worstcase.Settings``, adds the
+    adversarial worst case of every grid point (``recon.analysis.worstcase.points``).
     """
     started = time.perf_counter()
     bounds = bounds or Bounds()
@@ -160,6 +162,11 @@ def run_sweep(scenario: Any, grid: Mapping[str, Sequence[Any]] | Sequence[str] |
     points = g.points()
     loaded = {(s.label, p.index): s.load(sets, p.overrides) for s in sources for p in points}
     warnings = _inert_points(sources, points, loaded)
+    worst_cases = None
+    if worst is not None:  # before any run: a scenario the search cannot take fails with nothing written
+        from recon.analysis.worstcase.points import worst_per_point
+
+        worst_cases = worst_per_point(loaded, worst, progress)
     root = root_entropy(root_seed if root_seed is not None or out is None else read_root(out))
     seed_list = spawn_seeds(root, seeds)
     columns = [Column("scenario", "str"), Column("point", "int"), Column("seed_index", "int"),
@@ -189,12 +196,19 @@ def run_sweep(scenario: Any, grid: Mapping[str, Sequence[Any]] | Sequence[str] |
     labels = tuple(s.label for s in sources)
     pts = point_table(runs, g.paths, labels, root)
     table = objectives(pts, g.paths)
+    if worst_cases is not None:
+        from recon.analysis.worstcase.points import with_worst
+
+        pts, table = with_worst(pts, table, worst_cases)
     rec = recommend(table, pts, g.paths, bounds)
     if rec["point"] is not None:
         rec["overrides"] = points[rec["point"]].overrides
     rec["sweep"] = {"scenarios": manifest["scenarios"], "sources": manifest["sources"], "sets": list(sets), "grid": g.to_json(), "seeds": seeds,
                     "root_entropy": str(root), "runs": len(runs)}
     rec["warnings"] = list(warnings)
+    if worst is not None:
+        rec["worst_case"] = {"settings": worst.to_dict(),
+                             "per_point": {int(r["point"]): int(r["worst_case"]) for _, r in table.iterrows()}}
     result = SweepResult(runs, pts, table, rec, g, labels, root, seeds, computed, len(done), run_seconds,
                          exec_seconds, time.perf_counter() - started, out, tuple(warnings))
     if out is not None:

@@ -20,8 +20,8 @@ __all__ = ["err", "esc", "fail", "main", "out", "print_decision", "print_table",
 
 COMMAND_MODULES = ("recon.cli.plan", "recon.cli.watch", "recon.cli.approvals", "recon.cli.switch",
                    "recon.cli.schema", "recon.cli.desired")
-OPTIONAL_MODULES = ("recon.cli.simulate", "recon.cli.sweep", "recon.cli.audit", "recon.cli.calibrate",
-                    "recon.cli.recommend")
+OPTIONAL_MODULES = ("recon.cli.simulate", "recon.cli.sweep", "recon.cli.worstcase", "recon.cli.audit",
+                    "recon.cli.calibrate", "recon.cli.recommend")
 
 
 class ReconGroup(click.Group):

@@ -29,6 +29,7 @@ import simpy
 from recon.core.model import Key, Observation, Resource
 from recon.providers.base import ProviderError
 from recon.sim.scenario import ProviderSpec
+from recon.sim.script import ScriptStep, active_step, scripted_observation
 from recon.sim.world import World
 
 
@@ -66,8 +67,10 @@ class SimProvider:
     """A loop's provider over the simulated world, restricted to *in_scope* keys."""
 
     def __init__(self, env: simpy.Environment, world: World, api: ApiServer, rng: np.random.Generator,
-                 name: str, in_scope: Callable[[Key], bool], on_event: Callable[..., None] | None = None) -> None:
+                 name: str, in_scope: Callable[[Key], bool], on_event: Callable[..., None] | None = None,
+                 script: tuple[ScriptStep, ...] = ()) -> None:
         self.env, self.world, self.api, self.rng = env, world, api, rng
+        self.script = script  # scripted list answers (a worst-case trace), on top of the faults
         self.spec: ProviderSpec = api.spec
         self.name = name
         self.in_scope = in_scope
@@ -226,6 +229,9 @@ class SimProvider:
     def _list(self) -> Generator[simpy.Event, Any, Observation]:
         """A full list; what it returned (not what it asked for) decides which drift it detected."""
         obs = yield from self._list_pages(self.env.now)
+        step = active_step(self.script, obs.observed_at if obs.observed_at is not None else self.env.now)
+        if step is not None:
+            obs = scripted_observation(obs, step)
         self.world.observed(self.in_scope, obs.resources, self.env.now)
         return obs
 

@@ -175,8 +175,8 @@ def build(scenario: Scenario | dict[str, Any] | str | Path, seed: int | np.rando
         policy = spec.policy()
         in_scope = matches(spec.scope)
         provider = SimProvider(env, world, api, streams.rng(f"provider:{spec.name}"), spec.name, in_scope,
-                               on_event=rec.event)
-        source = SimSource(world, f"{spec.name}-desired", in_scope, managed, on_event=rec.event)
+                               on_event=rec.event, script=sc.script)
+        source = SimSource(world, f"{spec.name}-desired", in_scope, managed, on_event=rec.event, script=sc.script)
         sources.append(source)
         if spec.approver.type == "human":
             approver: Any = HumanApprover(env, world, spec.approver, streams.rng(f"approver:{spec.name}"), rec.event)

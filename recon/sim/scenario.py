@@ -12,7 +12,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel, Field, SerializerFunctionWrapHandler, ValidationError, ValidationInfo, field_validator, model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from recon.config import LoopName
@@ -21,6 +24,7 @@ from recon.core.model import key_problem
 from recon.core.policy import APPROVAL_TTL, Alerts, Convergence, Guards, Policy, Selector
 from recon.sim.distributions import Dist
 from recon.sim.limits import MODEL_CONFIG, Count, Limits, Real, excesses, refusal
+from recon.sim.script import ScriptStep, Typo, check_order
 from recon.sources.document import describe_validation_error, read_yaml_file
 from recon.sources.validation import value_kind
 from recon.sources.yamlread import ParseError, parse_yaml
@@ -143,15 +147,7 @@ class DesiredEvent(_Model):
     fraction: Real = Field(0.6, ge=0, le=1, description="partial: share of the list returned; "
                                                          "migration: share legitimately removed")
     scope: Selector = Field(default_factory=Selector, description="which resources are affected")
-    typo: str = Field("x", min_length=1, description="rename: the prefix the typo adds to every name")
-
-    @field_validator("typo")
-    @classmethod
-    def _printable_typo(cls, value: str) -> str:
-        problem = key_problem("", value)
-        if problem:
-            raise ValueError(problem)
-        return value
+    typo: Typo = Field("x", description="rename: the prefix the typo adds to every name")
 
     @model_validator(mode="after")
     def _migration_is_permanent(self) -> DesiredEvent:
@@ -195,6 +191,8 @@ class Scenario(_Model):
         (), description="several loops: each entry overrides fields of `loop` (at least name and scope)")
     provider: ProviderSpec = ProviderSpec()
     desired: tuple[DesiredEvent, ...] = ()
+    script: tuple[ScriptStep, ...] = Field(
+        (), description="a scripted desired source and list, step by step (recon worst-case writes these)")
     drift: DriftSpec = DriftSpec()
     oncall: OnCallSpec | None = None
     record_resources: bool = Field(True, description="keep per-resource drift episodes (off for huge worlds)")
@@ -209,6 +207,20 @@ class Scenario(_Model):
         if len(set(names)) != len(names):
             raise ValueError(f"loop names must be unique, got {names}")
         return loops
+
+    @field_validator("script")
+    @classmethod
+    def _script_in_order(cls, steps: tuple[ScriptStep, ...]) -> tuple[ScriptStep, ...]:
+        check_order(steps)
+        return steps
+
+    @model_serializer(mode="wrap")
+    def _without_empty_script(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # a scenario without a script dumps as it did before scripts existed: sweeps fingerprint dumps
+        data = handler(self)
+        if not self.script and isinstance(data, dict):
+            data.pop("script", None)
+        return data
 
     @model_validator(mode="after")
     def _loops_valid(self) -> Scenario:

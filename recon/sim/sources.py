@@ -20,6 +20,7 @@ import numpy as np
 from recon.core.model import DesiredState, Key, Resource
 from recon.core.policy import Selector
 from recon.sim.scenario import DesiredEvent
+from recon.sim.script import ScriptStep, active_step, scripted_desired
 from recon.sim.world import World
 
 
@@ -45,8 +46,9 @@ class SimSource:
     """One loop's desired source: its scope of the world's truth, minus foreign resources."""
 
     def __init__(self, world: World, name: str, in_scope: Callable[[Key], bool], managed: set[Key],
-                 on_event: Callable[..., None] | None = None) -> None:
+                 on_event: Callable[..., None] | None = None, script: tuple[ScriptStep, ...] = ()) -> None:
         self.world, self.name, self.in_scope, self.managed = world, name, in_scope, managed
+        self.script = script
         self.on_event = on_event or (lambda *a, **k: None)
         self.active: list[ActiveFailure] = []
         self.loads = 0
@@ -80,6 +82,13 @@ class SimSource:
         for a in self.active:
             if a.event.kind == "error":
                 raise SourceError(f"{self.name}: desired source failed to load (simulated config error)")
+        step = active_step(self.script, self.world.clock())
+        if step is not None:  # a scripted source answers afresh on every load, as its step says
+            self._version += 1
+            loaded = scripted_desired(self._intended(), step, self.name, str(self._version))
+            if isinstance(loaded, Exception):
+                raise SourceError(str(loaded))
+            return loaded
         if self._cached is not None:
             return self._cached
         items = self._intended()

@@ -33,11 +33,16 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[mi
         return tag
 
 
+def yaml_text(data: Any) -> str:
+    """*data* as YAML the readers load back unchanged, keys in the order given."""
+    return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False))
+
+
 def dump_inventory(resources: Iterable[Resource], path: str | os.PathLike[str], observed_at: str | None = None) -> None:
     """Write resources as an inventory file (YAML, or JSON for a .json path), atomically; a snapshot
     gives *observed_at* (ISO 8601), written first so that a reader finds it without the resources."""
     p = Path(path)
     data: dict[str, Any] = {"observed_at": observed_at} if observed_at is not None else {}
     data["resources"] = [r.to_dict() for r in sorted(resources, key=lambda r: r.key)]
-    text = json.dumps(data, indent=1) + "\n" if p.suffix == ".json" else yaml.dump(data, Dumper=_Dumper, sort_keys=False)
+    text = json.dumps(data, indent=1) + "\n" if p.suffix == ".json" else yaml_text(data)
     write_text_atomic(p, text)

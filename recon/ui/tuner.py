@@ -6,7 +6,8 @@ runs :func:`recon.sim.simulate` with a fixed seed and shows the summary (wrongfu
 converge, outage, approvals) and the convergence and diff-set plots. Reruns are debounced, so a
 burst of key presses or a drag runs the simulation once. With a sweep result loaded, the tuner
 also marks the nearest grid point on the sweep's frontier and says whether another point dominates
-it. The ``recon simulate`` command line (and the loop-config ``guards:``) for the sliders' setting
+it; with *worst* (worst-case settings) it also shows the adversary's worst case for the setting. The
+``recon simulate`` command line (and the loop-config ``guards:``) for the sliders' setting
 follows every change at once, before the debounced rerun. The tuner computes nothing itself.
 """
 
@@ -100,7 +101,9 @@ class ThresholdTuner(widgets.VBox):
     """Sliders for the delete cap, change cap, shrink threshold and loop period over a scenario."""
 
     def __init__(self, scenarios: Mapping[str, ScenarioLike] | Sequence[ScenarioLike], seed: int = 0,
-                 sweep: Any = None, debounce: float = 0.4, plots: bool = True) -> None:
+                 sweep: Any = None, debounce: float = 0.4, plots: bool = True, worst: Any = None) -> None:
+        self.worst = worst  # a recon.analysis.worstcase.Settings: show the adversary's worst case too
+        self.worst_note = widgets.HTML()
         self.choices = load_choices(scenarios)
         self.seed = seed
         self.sweep = sweep
@@ -141,7 +144,7 @@ class ThresholdTuner(widgets.VBox):
         half = widgets.Layout(width="49%")
         self.convergence.layout, self.diff_sets.layout = half, widgets.Layout(width="49%")
         super().__init__([
-            widgets.HBox([controls, widgets.VBox([self.status, self.summary, self.frontier_note],
+            widgets.HBox([controls, widgets.VBox([self.status, self.summary, self.worst_note, self.frontier_note],
                                                  layout=widgets.Layout(width="50%"))]),
             self.command,
             widgets.HBox([self.convergence, self.diff_sets]),
@@ -273,6 +276,14 @@ class ThresholdTuner(widgets.VBox):
             self.diff_sets.value = figure_png(plot_diff_sets(result))
         if self.sweep is not None:
             self._show_frontier()
+        if self.worst is not None:
+            from recon.analysis.worstcase import worst_case
+            from recon.ui.worst_note import worst_html
+
+            try:
+                self.worst_note.value = worst_html(worst_case(self.configured(), self.worst))
+            except ReconError as e:
+                self.worst_note.value = f"<span style='color:#cf222e'>no worst case: {for_html(str(e))}</span>"
         # The summary last: once it shows a setting, every plot already shows that setting too.
         self.summary.value = summary_html(result.summary, self.setting_text())
         self.status.value = ""

@@ -50,7 +50,7 @@ def _copy_examples(tmp: Path) -> Path:
 def test_the_notebooks_are_all_here() -> None:
     assert "audit.ipynb" in ALL
     assert {"explore/threshold-tuner.ipynb", "explore/calibrate-my-loop.ipynb"} <= set(ALL)
-    assert len(WORKSHOP) == 6
+    assert len(WORKSHOP) == 7
 
 
 @pytest.mark.slow

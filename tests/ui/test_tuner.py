@@ -209,6 +209,22 @@ def test_a_hostile_scenario_path_is_quoted_for_the_shell_and_escaped_for_html(tm
     assert shlex.split(pre(t.command.value, "recon-command"))[2] == str(path)
 
 
+def test_the_tuner_shows_the_worst_case_of_the_current_setting() -> None:
+    from recon.analysis.worstcase import Settings
+
+    small = {"name": "small", "world": {"resources": 30}, "loop": {"guards": {"max_deletes": {"max_fraction": None}}}}
+    t = ThresholdTuner([small], plots=False, worst=Settings(horizon=5, beam=2))
+    for cap in (5, 10):  # five cycles at the cap, exactly: the sliding block meets the caps' bound
+        t.max_deletes.value = cap
+        t.flush()
+        assert f"class='recon-worst' style='color:#cf222e'>{5 * cap}</span> wrongful deletes in 5 cycles (exact)" \
+            in t.worst_note.value
+    t.enabled["max_deletes"].value = False
+    t.max_changes.value = 3
+    t.flush()
+    assert ">15</span>" in t.worst_note.value  # then the change cap is what bounds it
+
+
 def test_the_window_sliders_reach_the_simulation_and_the_loop_config() -> None:
     t = ThresholdTuner([LAB], plots=False)
     assert (t.delete_window.value, t.window_max.value, t.shrink_window.value) == (0, 0, 0)

@@ -1,0 +1,6 @@
+"""The worst case of a loop's guard settings: an adversary over the desired source and the list,
+searched on the real engine, with an analytic bound beside it (docs/worst-case.md)."""
+
+from recon.analysis.worstcase.run import MAX_HORIZON, Settings, WorstCase, WorstCaseError, worst_case
+
+__all__ = ["MAX_HORIZON", "Settings", "WorstCase", "WorstCaseError", "worst_case"]
