@@ -15,35 +15,25 @@ from recon.core.model import DesiredState, Key, Observation, Resource
 from recon.core.policy import Policy
 from recon.core.record import LoopState
 from recon.drivers.loop import Loop, run_once
+from tests.core.test_changefeed_cycle import FeedWorld
 from recon.core.record import CycleRecord
 
 
-class World:
+class World(FeedWorld):
     """A world with a change feed; *fail* makes the next observation raise, *cut* flag it incomplete."""
 
     def __init__(self, feed: bool) -> None:
-        self.items: dict[Key, Resource] = {}
-        self.feed, self.position, self.pending = feed, 0, set[Key]()
+        super().__init__([], feed)
         self.fail = self.cut = False
 
     def observe(self) -> Observation:
         if self.fail:
             raise OSError("observer down")
-        since, self.position = self.position, self.position + 1
-        changed, self.pending = frozenset(self.pending), set()
-        if self.cut:  # a truncated list, flagged, at the feed position it was read at
-            kept = dict(sorted(self.items.items())[: len(self.items) // 2])
-            return Observation(MappingProxyType(kept), False, "list cut", "feed", version=str(self.position))
-        return Observation(MappingProxyType(dict(self.items)), source="feed", version=str(self.position),
-                           since=str(since) if self.feed else None, changed=changed if self.feed else None)
-
-    def apply(self, r: Resource) -> None:
-        self.items[r.key] = r
-        self.pending.add(r.key)
-
-    def delete(self, r: Resource) -> None:
-        self.items.pop(r.key, None)
-        self.pending.add(r.key)
+        if not self.cut:
+            return super().observe()
+        self.position, self.pending = self.position + 1, set()  # a cut list, flagged, at its feed position
+        kept = dict(sorted(self.items.items())[: len(self.items) // 2])
+        return Observation(MappingProxyType(kept), False, "list cut", "feed", version=str(self.position))
 
 
 class Source:
