@@ -43,7 +43,10 @@ def remember(plan: Plan, loaded: DesiredState, desired: DesiredState, owner: str
              normalize: Normalizer, full: bool = True) -> LastPlan:
     """The memory of a plan computed by a full diff of *desired* against *observed*."""
     changes = {c.key: c for cs in (plan.creates, plan.updates, plan.deletes) for c in cs}
-    return LastPlan(plan, loaded, desired, owner, observed.version, normalize, MappingProxyType(changes), full)
+    # An incomplete observation is not the state at its version (a cut list says only where it
+    # started): a delta "since" it would keep the missing keys' creates and lost deletes for ever.
+    version = observed.version if observed.complete else None
+    return LastPlan(plan, loaded, desired, owner, version, normalize, MappingProxyType(changes), full)
 
 
 def delta(last: LastPlan | None, desired: DesiredState, observed: Observation,

@@ -245,12 +245,13 @@ def next_windows(windows: Windows, policy: Policy, now: float, accepted: int | N
     and said yes, so later falls are measured from it. A window that is off keeps nothing."""
     g = policy.guards
     deletes, desired = windows.deletes, windows.desired
-    if g.max_deletes.window is None:
+    # A disabled guard never reads its window: keeping entries for it would only grow the row.
+    if g.max_deletes.window is None or not g.max_deletes.enabled:
         deletes = Window()
     else:
         deletes = deletes.plus(now, g.max_deletes.window, 0 if approved else deleted)
     w = g.desired_shrink.window
-    if w is None:
+    if w is None or not g.desired_shrink.enabled:
         desired = Window()
     elif accepted is not None:
         desired = Window(((now, accepted),)) if approved else desired.plus_peak(now, w, accepted)
