@@ -15,6 +15,7 @@ import datetime as dt
 import decimal
 import hashlib
 import json
+import math
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +27,9 @@ from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Resource, freeze
 from recon.core.redact import redact
 from recon.sources.dburl import check_db_url, shown_url
+from recon.sources.jsonread import parse_json
+from recon.sources.limits import MAX_DEPTH
+from recon.sources.yamlread import ParseError
 
 __all__ = ["SqlColumns", "SqlDesired", "SqlSource", "SqlSourceError", "build_sql_source"]
 
@@ -198,27 +202,35 @@ def _text(v: Any, column: str) -> str:
 
 def _object(v: Any) -> dict[str, Any]:
     if isinstance(v, (str, bytes)):
+        # The inventory's JSON rules: a key given twice is an error (not last-wins), no NaN, bounded depth.
         try:
-            v = json.loads(v)
-        except ValueError as e:
-            raise ValueError(f"column spec: not JSON ({e})") from None
+            v = parse_json(v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
+        except ParseError as e:
+            raise ValueError(f"column spec: {e.message}") from None
     if not isinstance(v, Mapping):
         raise ValueError(f"column spec: expected a JSON object, got {type(v).__name__}")
-    return {str(k): _plain(x, f"spec.{k}") for k, x in v.items()}
+    return {str(k): _plain(x, f"spec.{k}", 1) for k, x in v.items()}
 
 
-def _plain(v: Any, column: str) -> Any:
+def _plain(v: Any, column: str, depth: int = 0) -> Any:
     """A database value as the plain data a spec holds: numbers, text, booleans, null, lists, objects."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"column {column}: nested deeper than {MAX_DEPTH} levels (the input limit)")
+    if isinstance(v, float) and not math.isfinite(v):
+        # NaN never equals itself: the resource would be an update on every cycle.
+        raise ValueError(f"column {column}: {v} is not a finite number; inputs hold finite numbers only")
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     if isinstance(v, decimal.Decimal):
+        if not v.is_finite():
+            raise ValueError(f"column {column}: {v} is not a finite number; inputs hold finite numbers only")
         return int(v) if v == v.to_integral_value() else float(v)
     if isinstance(v, (dt.datetime, dt.date, dt.time)):
         return v.isoformat()
     if isinstance(v, Mapping):
-        return {str(k): _plain(x, f"{column}.{k}") for k, x in v.items()}
+        return {str(k): _plain(x, f"{column}.{k}", depth + 1) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_plain(x, column) for x in v]
+        return [_plain(x, column, depth + 1) for x in v]
     raise ValueError(f"column {column}: a {type(v).__name__} value is not plain data; cast it in the query")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from recon.config import load_loop_config
 from recon.sources.git import GitSource, desired_history
 from tests.providers.helpers import recon
@@ -21,3 +23,33 @@ def test_git_variables_of_the_callers_repository_do_not_redirect_the_source(tmp_
     env = {"GIT_DIR": str(other.path / ".git"), "GIT_OBJECT_DIRECTORY": str(other.path / ".git" / "objects")}
     plan = plan_json(cfg, env=env)
     assert {c["name"] for c in plan["changes"] if c["op"] == "create"} == {"mine"}, plan["changes"]
+
+
+def _sqlite_loop(tmp_path: Path, spec_sql: str, query: str = "SELECT * FROM t", columns: dict | None = None) -> Path:
+    db = tmp_path / "cmdb.sqlite"
+    with sqlite3.connect(db) as c:
+        c.execute("CREATE TABLE IF NOT EXISTS t (kind, name, spec)")
+        c.execute("DELETE FROM t")
+        c.execute("INSERT INTO t VALUES ('A', 'host0', ?)", (spec_sql,))
+    return source_loop(tmp_path / "loop", {"type": "sql", "url": f"sqlite:///{db}", "query": query,
+                                           **({"columns": columns} if columns else {})})
+
+
+@pytest.mark.parametrize("spec, words", [
+    ('{"ttl": 1, "ttl": 2}', ["duplicate key"]),
+    ('{"ttl": NaN}', ["NaN"]),
+    ('{"ttl": 1e400}', ["1e400"]),
+    ("[" * 5000 + "]" * 5000, ["deeper"]),
+])
+def test_a_spec_column_is_read_with_the_inventory_json_rules(tmp_path: Path, spec: str, words: list[str]) -> None:
+    # Last-wins keys, NaN (never equal to itself: an update every cycle) and deep nesting (a traceback).
+    cfg = _sqlite_loop(tmp_path, spec)
+    r = recon("plan", cfg, cwd=cfg.parent)
+    assert r.code == 1 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "sql sqlite" in r.stderr and "row 1" in r.stderr and all(w in r.stderr for w in words), r.stderr
+
+
+def test_a_non_finite_number_column_is_refused(tmp_path: Path) -> None:
+    cfg = _sqlite_loop(tmp_path, "x", "SELECT kind, name, 9e999 AS ttl FROM t", {"spec": ["ttl"]})
+    r = recon("plan", cfg, cwd=cfg.parent)
+    assert r.code == 1 and "Traceback" not in r.stderr and "row 1" in r.stderr and "ttl" in r.stderr, r.stderr
