@@ -198,7 +198,9 @@ def desired_history(source: GitSource, max_commits: int = 50,
 
     out = []
     for i, ((commit, ts, subject), now, parent, then) in enumerate(zip(commits, here, parents, before)):
-        new, old = state(now), state(then)
+        # The path gone at this commit is the source's own error ("does not exist"), never "all deleted".
+        new = state(now) if now is not None else f"path {path!r} does not exist at commit {commit[:12]}"
+        old = state(then)
         if isinstance(new, str) or isinstance(old, str):
             err = new if isinstance(new, str) else f"parent: {old}"
             out.append(CommitChanges(commit, parent[0] if parent else None, float(ts), subject, None, None, None,

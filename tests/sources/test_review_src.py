@@ -53,3 +53,15 @@ def test_a_non_finite_number_column_is_refused(tmp_path: Path) -> None:
     cfg = _sqlite_loop(tmp_path, "x", "SELECT kind, name, 9e999 AS ttl FROM t", {"spec": ["ttl"]})
     r = recon("plan", cfg, cwd=cfg.parent)
     assert r.code == 1 and "Traceback" not in r.stderr and "row 1" in r.stderr and "ttl" in r.stderr, r.stderr
+
+
+def test_a_commit_that_removes_the_whole_path_is_an_error_row_not_deleting_everything(tmp_path: Path) -> None:
+    # At that commit the source itself fails ("path does not exist"): a calibration must not learn
+    # "deleting every resource" as a legitimate change size.
+    repo = Repo(tmp_path / "inv")
+    repo.commit({"zones/a.yaml": inventory("a1", "a2")}, "two")
+    gone = repo.commit({"zones/a.yaml": None}, "remove the folder")
+    cfg, base = load_loop_config(source_loop(tmp_path / "loop", {"type": "git", "repo": "../inv", "path": "zones"}))
+    top = desired_history(GitSource(cfg.desired, base))[0]
+    assert top.commit == gone and (top.creates, top.deletes, top.resources) == (None, None, None), top
+    assert top.error is not None and "does not exist" in top.error, top
