@@ -16,6 +16,8 @@ import decimal
 import hashlib
 import json
 import math
+import os
+import stat
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,6 +31,7 @@ from recon.core.redact import redact
 from recon.sources.dburl import check_db_url, shown_url
 from recon.sources.jsonread import parse_json
 from recon.sources.limits import MAX_DEPTH
+from recon.sources.readfile import file_kind
 from recon.sources.yamlread import ParseError
 
 __all__ = ["SqlColumns", "SqlDesired", "SqlSource", "SqlSourceError", "build_sql_source"]
@@ -121,7 +124,23 @@ class SqlSource:
         dbapi = getattr(getattr(self._engine, "dialect", None), "dbapi", None)
         return getattr(dbapi, "Error", ReconError)
 
+    def _check_sqlite_file(self) -> None:
+        """A SQLite database must be a regular file: SQLite's own open of a FIFO blocks for ever."""
+        path = Path(self.url.database or "")
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        except OSError:
+            return  # missing or unreadable: SQLite's own open says so
+        try:
+            mode = os.fstat(fd).st_mode
+        finally:
+            os.close(fd)
+        if not stat.S_ISREG(mode):
+            raise SqlSourceError(f"{self.name}: {path} is {file_kind(mode)}, not a regular file")
+
     def _rows(self) -> tuple[list[str], list[Sequence[Any]]]:
+        if self.url.get_backend_name() == "sqlite" and self.url.database:
+            self._check_sqlite_file()
         with self._connect() as conn:
             conn.begin()  # ended by the close below with a ROLLBACK: a read never commits
             if self.url.get_backend_name() == "postgresql":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -65,3 +66,13 @@ def test_a_commit_that_removes_the_whole_path_is_an_error_row_not_deleting_every
     top = desired_history(GitSource(cfg.desired, base))[0]
     assert top.commit == gone and (top.creates, top.deletes, top.resources) == (None, None, None), top
     assert top.error is not None and "does not exist" in top.error, top
+
+
+@pytest.mark.timeout(30)
+def test_a_sqlite_url_naming_a_fifo_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "cmdb.sqlite"
+    os.mkfifo(fifo)
+    cfg = source_loop(tmp_path / "loop", {"type": "sql", "url": f"sqlite:///{fifo}", "query": "SELECT 1",
+                                          "timeout": 2})
+    r = recon("plan", cfg, cwd=cfg.parent, timeout=20)
+    assert r.code == 1 and "Traceback" not in r.stderr and "not a regular file" in r.stderr, r.stderr
