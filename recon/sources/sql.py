@@ -110,8 +110,12 @@ class SqlSource:
 
                 path = Path(self.url.database or "")
                 # mode=ro: SQLite itself refuses writes; a missing file is an error, not a new empty database.
-                self._engine = sa.create_engine("sqlite://", poolclass=NullPool, creator=lambda: sqlite3.connect(
-                    f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=self.cfg.timeout))
+                def connect() -> sqlite3.Connection:
+                    c = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=self.cfg.timeout)
+                    c.set_authorizer(_sqlite_no_attach)
+                    return c
+
+                self._engine = sa.create_engine("sqlite://", poolclass=NullPool, creator=connect)
             else:
                 ms = int(self.cfg.timeout * 1000)
                 self._engine = sa.create_engine(self.url, poolclass=NullPool, connect_args={
@@ -175,6 +179,14 @@ class SqlSource:
         digest = hashlib.sha256(json.dumps([r.to_dict() for r in resources], sort_keys=True, default=str).encode())
         return DesiredState.of(resources, source=f"{self.name} ({len(rows)} rows)", version=digest.hexdigest()[:12],
                                loaded_at=time.time())
+
+
+def _sqlite_no_attach(action: int, *_: Any) -> int:
+    """SQLite authorizer: no ATTACH. mode=ro and query_only refuse every write to the database, but
+    ATTACH (and VACUUM INTO, which attaches its target) creates the named file before failing."""
+    import sqlite3
+
+    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
 
 
 def build_sql_source(cfg: SqlDesired, base: Path) -> SqlSource:

@@ -76,3 +76,12 @@ def test_a_sqlite_url_naming_a_fifo_is_an_error_not_a_hang(tmp_path: Path) -> No
                                           "timeout": 2})
     r = recon("plan", cfg, cwd=cfg.parent, timeout=20)
     assert r.code == 1 and "Traceback" not in r.stderr and "not a regular file" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("query", ["VACUUM INTO '{out}'", "ATTACH '{out}' AS x"])
+def test_a_sqlite_query_creates_no_file(tmp_path: Path, query: str) -> None:
+    out = tmp_path / "copy.db"
+    cfg = _sqlite_loop(tmp_path, "{}", query.format(out=out))
+    r = recon("plan", cfg, cwd=cfg.parent)
+    assert r.code == 1 and "Traceback" not in r.stderr and "sql sqlite" in r.stderr, r.stderr
+    assert not out.exists()
