@@ -173,8 +173,9 @@ def desired_history(source: GitSource, max_commits: int = 50,
     try:
         git = source.repository()
         head = source.commit(git)
-        log = git.run("log", "--first-parent", "-z", f"--max-count={max_commits}", "--format=%H%x1f%ct%x1f%s",
-                      head, "--", *([source.cfg.path] if source.cfg.path else []))
+        # --no-show-signature: the repository's log.showSignature would run its gpg.program on signed commits.
+        log = git.run("log", "--no-show-signature", "--first-parent", "-z", f"--max-count={max_commits}",
+                      "--format=%H%x1f%ct%x1f%s", head, "--", *([source.cfg.path] if source.cfg.path else []))
     except GitError as e:
         raise GitSourceError(_named(str(e), source.name)) from None
     commits = [rec.decode("utf-8", "replace").split("\x1f", 2) for rec in log.split(b"\0") if rec.strip()]

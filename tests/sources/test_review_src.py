@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from recon.config import load_loop_config
 from recon.sources.git import GitSource, desired_history
 from tests.providers.helpers import recon
-from tests.sources.gitrepos import Repo, inventory
+from tests.sources.gitrepos import Repo, git, inventory
 from tests.sources.helpers import plan_json, source_loop
 
 
@@ -85,3 +86,28 @@ def test_a_sqlite_query_creates_no_file(tmp_path: Path, query: str) -> None:
     r = recon("plan", cfg, cwd=cfg.parent)
     assert r.code == 1 and "Traceback" not in r.stderr and "sql sqlite" in r.stderr, r.stderr
     assert not out.exists()
+
+
+def test_commands_in_the_repositorys_config_never_run(tmp_path: Path) -> None:
+    # A repository's own .git/config may name programs git runs: none of them may run from recon's reads.
+    repo = Repo(tmp_path / "inv")
+    marker = tmp_path / "ran"
+    evil = tmp_path / "evil.sh"
+    evil.write_text(f"#!/bin/sh\necho \"$0 $*\" >> {marker}\nexit 1\n")
+    evil.chmod(0o755)
+    repo.commit({"zones/a.yaml": inventory("a1"), ".gitattributes": "*.yaml filter=evil diff=evil\n"}, "one")
+    tree = git(repo.path, "rev-parse", "HEAD^{tree}")
+    signed = (f"tree {tree}\nauthor T <t@t> 2 +0000\n"  # a root commit, so the log lists it
+              "committer T <t@t> 2 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n -----END PGP SIGNATURE-----\n"
+              "\nsigned\n")
+    sha = subprocess.run(["git", "-C", str(repo.path), "hash-object", "-t", "commit", "-w", "--stdin"], input=signed,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    git(repo.path, "update-ref", "refs/heads/main", sha)
+    for key in ("gpg.program", "gpg.openpgp.program", "core.fsmonitor", "core.pager", "diff.external",
+                "filter.evil.smudge", "filter.evil.clean", "diff.evil.textconv", "core.sshCommand"):
+        git(repo.path, "config", key, str(evil))
+    git(repo.path, "config", "log.showSignature", "true")
+    cfg = source_loop(tmp_path / "loop", {"type": "git", "repo": "../inv", "ref": "main", "path": "zones"})
+    assert recon("plan", cfg, cwd=cfg.parent).code == 2
+    assert recon("desired-history", cfg, cwd=cfg.parent).code == 0
+    assert not marker.exists(), marker.read_text()
