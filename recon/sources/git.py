@@ -103,7 +103,8 @@ def read_at(git: Git, rev: str, path: str) -> list[Resource] | None:
 def _read_object(git: Git, found: tuple[str, str], path: str) -> list[Resource]:
     oid, kind = found
     if kind == "blob":
-        files = [Blob("", "100644", oid, -1)]
+        # Its size first, so that a blob over the input limit is refused without being read.
+        files = [Blob("", "100644", oid, int(git.run("cat-file", "-s", oid)))]
     elif kind == "tree":
         files = [b for b in git.blobs(oid) if not any(ignored(p) for p in PurePosixPath(b.path).parts)]
     else:
@@ -125,7 +126,7 @@ def _read_object(git: Git, found: tuple[str, str], path: str) -> list[Resource]:
     texts = []
     for b, raw in zip(files, git.read([b.oid for b in files])):
         shown = prefix + b.path
-        if len(raw) > max_input_bytes():  # a single blob's size is only known once read
+        if len(raw) > max_input_bytes():  # the object grew between the size check and the read
             raise InventoryError(f"{shown}: inventory is {len(raw)} bytes, over the input limit of "
                                  f"{max_input_bytes()} bytes (set $RECON_MAX_INPUT_BYTES to raise it)")
         try:

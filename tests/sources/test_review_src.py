@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from recon.config import load_loop_config
 from recon.sources.git import GitSource, desired_history
-from tests.providers.helpers import recon
+from tests.providers.helpers import RECON, recon
 from tests.sources.gitrepos import Repo, git, inventory
 from tests.sources.helpers import plan_json, source_loop
 
@@ -111,3 +112,25 @@ def test_commands_in_the_repositorys_config_never_run(tmp_path: Path) -> None:
     assert recon("plan", cfg, cwd=cfg.parent).code == 2
     assert recon("desired-history", cfg, cwd=cfg.parent).code == 0
     assert not marker.exists(), marker.read_text()
+
+
+@pytest.mark.timeout(120)
+def test_a_blob_over_the_input_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    # `path:` naming one file: its size was only checked once git had handed all of it over (memory).
+    repo = Repo(tmp_path / "inv")
+    big = repo.path / "big.yaml"
+    with big.open("wb") as f:
+        f.truncate(300 * 1024 * 1024)  # zeros: git stores them in a few hundred kilobytes
+    repo.commit({"zones/a.yaml": inventory("a1")}, "one")
+    git(repo.path, "add", "big.yaml")
+    git(repo.path, "commit", "-q", "-m", "big")
+    big.unlink()
+    cfg = source_loop(tmp_path / "loop", {"type": "git", "repo": "../inv", "ref": "main", "path": "big.yaml"})
+    # A fresh process measures the peak memory of recon alone.
+    probe = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stderr)")
+    out = subprocess.run([sys.executable, "-c", probe, *RECON, "plan", str(cfg)], cwd=cfg.parent, capture_output=True,
+                         text=True, env={**os.environ, "RECON_MAX_INPUT_BYTES": "100000"}, timeout=100).stdout
+    (code, peak_kib), stderr = out.split("\n", 1)[0].split(), out.split("\n", 1)[1]
+    assert code == "1" and "big.yaml" in stderr and "over the input limit" in stderr, out
+    assert int(peak_kib) < 200 * 1024, f"recon peaked at {int(peak_kib) // 1024} MiB for a refused file"
