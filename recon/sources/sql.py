@@ -155,6 +155,11 @@ class SqlSource:
                 conn.exec_driver_sql("PRAGMA query_only = ON")
             # The driver's own cursor, without parameters: a '%' or ':' in the query is the query's, not a placeholder.
             cur = conn.connection.cursor()
+            if self.url.get_backend_name() == "postgresql":
+                from psycopg.types.json import set_json_loads
+
+                # json/jsonb columns as their text: parsed below by the inventory's rules, not psycopg's json.loads.
+                set_json_loads(lambda b: _JsonText(bytes(b).decode("utf-8", "replace")), cur)
             try:
                 cur.execute(self.cfg.query)
                 if cur.description is None:
@@ -223,6 +228,17 @@ def resources_of(columns: list[str], rows: Sequence[Sequence[Any]], mapping: Sql
     return out
 
 
+class _JsonText(str):
+    """A json or jsonb column's text, parsed where the spec uses it (duplicate keys refused, depth bounded)."""
+
+
+def _json(text: str, column: str) -> Any:
+    try:
+        return parse_json(text)
+    except ParseError as e:
+        raise ValueError(f"column {column}: {e.message}") from None
+
+
 def _text(v: Any, column: str) -> str:
     if isinstance(v, int) and not isinstance(v, bool):
         return str(v)
@@ -234,10 +250,7 @@ def _text(v: Any, column: str) -> str:
 def _object(v: Any) -> dict[str, Any]:
     if isinstance(v, (str, bytes)):
         # The inventory's JSON rules: a key given twice is an error (not last-wins), no NaN, bounded depth.
-        try:
-            v = parse_json(v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
-        except ParseError as e:
-            raise ValueError(f"column spec: {e.message}") from None
+        v = _json(v.decode("utf-8", "replace") if isinstance(v, bytes) else v, "spec")
     if not isinstance(v, Mapping):
         raise ValueError(f"column spec: expected a JSON object, got {type(v).__name__}")
     return {str(k): _plain(x, f"spec.{k}", 1) for k, x in v.items()}
@@ -250,6 +263,8 @@ def _plain(v: Any, column: str, depth: int = 0) -> Any:
     if isinstance(v, float) and not math.isfinite(v):
         # NaN never equals itself: the resource would be an update on every cycle.
         raise ValueError(f"column {column}: {v} is not a finite number; inputs hold finite numbers only")
+    if isinstance(v, _JsonText):
+        return _plain(_json(v, column), column, depth)
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     if isinstance(v, decimal.Decimal):
