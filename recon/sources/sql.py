@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import stat
 import time
 from collections.abc import Mapping, Sequence
@@ -54,10 +55,42 @@ def _check_url(url: str) -> str:
     return url
 
 
+_QUERY_WORDS = ("select", "with", "values", "table", "(")
+
+
+def _first_word(query: str) -> str:
+    """The statement's first word (or '('), after leading whitespace and comments, block comments
+    nesting as PostgreSQL nests them (so that '/* /* */ SELECT */ COPY' is seen as COPY)."""
+    i, n = 0, len(query)
+    while i < n:
+        if query[i].isspace():
+            i += 1
+        elif query.startswith("--", i):
+            end = query.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif query.startswith("/*", i):
+            depth, i = 1, i + 2
+            while i < n and depth:
+                if query.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif query.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+        else:
+            break
+    m = re.match(r"\(|[A-Za-z_]+", query[i:])
+    return m.group().lower() if m else ""
+
+
 def _check_query(query: str) -> str:
     # One statement: a second one (after a COMMIT) would run outside the read-only transaction.
     if ";" in query.strip().rstrip(";"):
         raise ValueError("one statement only: the query holds a ';' before its end (put a literal ';' in a view)")
+    # A query, nothing else: COPY ... TO (a server file or program) and DO/CALL are allowed in a read-only transaction.
+    word = _first_word(query)
+    if word not in _QUERY_WORDS:
+        raise ValueError(f"the query must be a SELECT (or WITH, VALUES, TABLE), not {word.upper() or 'empty'}")
     return query
 
 

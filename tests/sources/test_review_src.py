@@ -85,7 +85,8 @@ def test_a_sqlite_query_creates_no_file(tmp_path: Path, query: str) -> None:
     out = tmp_path / "copy.db"
     cfg = _sqlite_loop(tmp_path, "{}", query.format(out=out))
     r = recon("plan", cfg, cwd=cfg.parent)
-    assert r.code == 1 and "Traceback" not in r.stderr and "sql sqlite" in r.stderr, r.stderr
+    # Refused as not a query (desired.query) or, past that check, by the authorizer (sql sqlite...).
+    assert r.code == 1 and "Traceback" not in r.stderr and ("sql sqlite" in r.stderr or "desired.query" in r.stderr)
     assert not out.exists()
 
 
@@ -134,3 +135,19 @@ def test_a_blob_over_the_input_limit_is_refused_before_it_is_read(tmp_path: Path
     (code, peak_kib), stderr = out.split("\n", 1)[0].split(), out.split("\n", 1)[1]
     assert code == "1" and "big.yaml" in stderr and "over the input limit" in stderr, out
     assert int(peak_kib) < 200 * 1024, f"recon peaked at {int(peak_kib) // 1024} MiB for a refused file"
+
+
+@pytest.mark.parametrize("query", ["COPY t TO '/tmp/x'", "/* /* */ SELECT */ COPY t TO '/tmp/x'", "-- SELECT\nDO $$ $$",
+                                   "CALL p()", "EXPLAIN ANALYZE SELECT 1", "  "])
+def test_a_statement_that_is_not_a_query_is_refused_before_connecting(tmp_path: Path, query: str) -> None:
+    cfg = source_loop(tmp_path / "loop", {"type": "sql", "url": "postgresql+psycopg://bob@127.0.0.1:1/db",
+                                          "query": query})
+    r = recon("plan", cfg, cwd=cfg.parent)
+    assert r.code == 1 and len(r.stderr.strip().splitlines()) == 1 and "field desired.query" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("query", ["/* c */ SELECT kind, name, spec FROM t",
+                                   "WITH x AS (SELECT * FROM t) SELECT * FROM x", "-- c\nselect * from t"])
+def test_queries_with_comments_and_parentheses_still_run(tmp_path: Path, query: str) -> None:
+    cfg = _sqlite_loop(tmp_path, '{"ttl": 1}', query)
+    assert plan_json(cfg)["desired"]["count"] == 1
