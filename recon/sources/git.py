@@ -103,7 +103,8 @@ def read_at(git: Git, rev: str, path: str) -> list[Resource] | None:
 def _read_object(git: Git, found: tuple[str, str], path: str) -> list[Resource]:
     oid, kind = found
     if kind == "blob":
-        files = [Blob("", "100644", oid, -1)]
+        # Its size first, so that a blob over the input limit is refused without being read.
+        files = [Blob("", "100644", oid, int(git.run("cat-file", "-s", oid)))]
     elif kind == "tree":
         files = [b for b in git.blobs(oid) if not any(ignored(p) for p in PurePosixPath(b.path).parts)]
     else:
@@ -125,7 +126,7 @@ def _read_object(git: Git, found: tuple[str, str], path: str) -> list[Resource]:
     texts = []
     for b, raw in zip(files, git.read([b.oid for b in files])):
         shown = prefix + b.path
-        if len(raw) > max_input_bytes():  # a single blob's size is only known once read
+        if len(raw) > max_input_bytes():  # the object grew between the size check and the read
             raise InventoryError(f"{shown}: inventory is {len(raw)} bytes, over the input limit of "
                                  f"{max_input_bytes()} bytes (set $RECON_MAX_INPUT_BYTES to raise it)")
         try:
@@ -173,8 +174,9 @@ def desired_history(source: GitSource, max_commits: int = 50,
     try:
         git = source.repository()
         head = source.commit(git)
-        log = git.run("log", "--first-parent", "-z", f"--max-count={max_commits}", "--format=%H%x1f%ct%x1f%s",
-                      head, "--", *([source.cfg.path] if source.cfg.path else []))
+        # --no-show-signature: the repository's log.showSignature would run its gpg.program on signed commits.
+        log = git.run("log", "--no-show-signature", "--first-parent", "-z", f"--max-count={max_commits}",
+                      "--format=%H%x1f%ct%x1f%s", head, "--", *([source.cfg.path] if source.cfg.path else []))
     except GitError as e:
         raise GitSourceError(_named(str(e), source.name)) from None
     commits = [rec.decode("utf-8", "replace").split("\x1f", 2) for rec in log.split(b"\0") if rec.strip()]
@@ -198,7 +200,9 @@ def desired_history(source: GitSource, max_commits: int = 50,
 
     out = []
     for i, ((commit, ts, subject), now, parent, then) in enumerate(zip(commits, here, parents, before)):
-        new, old = state(now), state(then)
+        # The path gone at this commit is the source's own error ("does not exist"), never "all deleted".
+        new = state(now) if now is not None else f"path {path!r} does not exist at commit {commit[:12]}"
+        old = state(then)
         if isinstance(new, str) or isinstance(old, str):
             err = new if isinstance(new, str) else f"parent: {old}"
             out.append(CommitChanges(commit, parent[0] if parent else None, float(ts), subject, None, None, None,

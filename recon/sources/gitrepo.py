@@ -31,6 +31,13 @@ _TRANSPORT = re.compile(r"^[A-Za-z0-9+.-]+::")
 # A branch, tag or commit, optionally with ~N / ^N: no ranges (..), no rev:path, no reflog or options.
 _REF = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}(?:[~^][0-9]{0,4})*")
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+# What `git rev-parse --local-env-vars` lists: variables that point git at another repository,
+# object store or config (set in git hooks and CI steps). Inherited, they would make recon read the
+# caller's repository instead of the configured one, so every call drops them.
+_REPO_ENV = ("GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+             "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE",
+             "GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_PREFIX",
+             "GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE", "GIT_COMMON_DIR", "GIT_NAMESPACE")
 
 
 class GitError(ReconError):
@@ -104,7 +111,8 @@ class Git:
         argv = ["git", "-c", "core.fsmonitor=false", "-c", "credential.interactive=never", *args]
         if in_repo:
             argv[1:1] = ["-C", str(self.folder)]
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": ":".join(ALLOWED_PROTOCOLS),
+        inherited = {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
+        env = {**inherited, "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": ":".join(ALLOWED_PROTOCOLS),
                "GIT_LITERAL_PATHSPECS": "1", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,

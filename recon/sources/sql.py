@@ -15,6 +15,10 @@ import datetime as dt
 import decimal
 import hashlib
 import json
+import math
+import os
+import re
+import stat
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +30,10 @@ from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Resource, freeze
 from recon.core.redact import redact
 from recon.sources.dburl import check_db_url, shown_url
+from recon.sources.jsonread import parse_json
+from recon.sources.limits import MAX_DEPTH
+from recon.sources.readfile import file_kind
+from recon.sources.yamlread import ParseError
 
 __all__ = ["SqlColumns", "SqlDesired", "SqlSource", "SqlSourceError", "build_sql_source"]
 
@@ -47,10 +55,42 @@ def _check_url(url: str) -> str:
     return url
 
 
+_QUERY_WORDS = ("select", "with", "values", "table", "(")
+
+
+def _first_word(query: str) -> str:
+    """The statement's first word (or '('), after leading whitespace and comments, block comments
+    nesting as PostgreSQL nests them (so that '/* /* */ SELECT */ COPY' is seen as COPY)."""
+    i, n = 0, len(query)
+    while i < n:
+        if query[i].isspace():
+            i += 1
+        elif query.startswith("--", i):
+            end = query.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif query.startswith("/*", i):
+            depth, i = 1, i + 2
+            while i < n and depth:
+                if query.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif query.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+        else:
+            break
+    m = re.match(r"\(|[A-Za-z_]+", query[i:])
+    return m.group().lower() if m else ""
+
+
 def _check_query(query: str) -> str:
     # One statement: a second one (after a COMMIT) would run outside the read-only transaction.
     if ";" in query.strip().rstrip(";"):
         raise ValueError("one statement only: the query holds a ';' before its end (put a literal ';' in a view)")
+    # A query, nothing else: COPY ... TO (a server file or program) and DO/CALL are allowed in a read-only transaction.
+    word = _first_word(query)
+    if word not in _QUERY_WORDS:
+        raise ValueError(f"the query must be a SELECT (or WITH, VALUES, TABLE), not {word.upper() or 'empty'}")
     return query
 
 
@@ -103,8 +143,12 @@ class SqlSource:
 
                 path = Path(self.url.database or "")
                 # mode=ro: SQLite itself refuses writes; a missing file is an error, not a new empty database.
-                self._engine = sa.create_engine("sqlite://", poolclass=NullPool, creator=lambda: sqlite3.connect(
-                    f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=self.cfg.timeout))
+                def connect() -> sqlite3.Connection:
+                    c = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=self.cfg.timeout)
+                    c.set_authorizer(_sqlite_no_attach)
+                    return c
+
+                self._engine = sa.create_engine("sqlite://", poolclass=NullPool, creator=connect)
             else:
                 ms = int(self.cfg.timeout * 1000)
                 self._engine = sa.create_engine(self.url, poolclass=NullPool, connect_args={
@@ -117,7 +161,23 @@ class SqlSource:
         dbapi = getattr(getattr(self._engine, "dialect", None), "dbapi", None)
         return getattr(dbapi, "Error", ReconError)
 
+    def _check_sqlite_file(self) -> None:
+        """A SQLite database must be a regular file: SQLite's own open of a FIFO blocks for ever."""
+        path = Path(self.url.database or "")
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        except OSError:
+            return  # missing or unreadable: SQLite's own open says so
+        try:
+            mode = os.fstat(fd).st_mode
+        finally:
+            os.close(fd)
+        if not stat.S_ISREG(mode):
+            raise SqlSourceError(f"{self.name}: {path} is {file_kind(mode)}, not a regular file")
+
     def _rows(self) -> tuple[list[str], list[Sequence[Any]]]:
+        if self.url.get_backend_name() == "sqlite" and self.url.database:
+            self._check_sqlite_file()
         with self._connect() as conn:
             conn.begin()  # ended by the close below with a ROLLBACK: a read never commits
             if self.url.get_backend_name() == "postgresql":
@@ -128,6 +188,11 @@ class SqlSource:
                 conn.exec_driver_sql("PRAGMA query_only = ON")
             # The driver's own cursor, without parameters: a '%' or ':' in the query is the query's, not a placeholder.
             cur = conn.connection.cursor()
+            if self.url.get_backend_name() == "postgresql":
+                from psycopg.types.json import set_json_loads
+
+                # json/jsonb columns as their text: parsed below by the inventory's rules, not psycopg's json.loads.
+                set_json_loads(lambda b: _JsonText(bytes(b).decode("utf-8", "replace")), cur)
             try:
                 cur.execute(self.cfg.query)
                 if cur.description is None:
@@ -152,6 +217,14 @@ class SqlSource:
         digest = hashlib.sha256(json.dumps([r.to_dict() for r in resources], sort_keys=True, default=str).encode())
         return DesiredState.of(resources, source=f"{self.name} ({len(rows)} rows)", version=digest.hexdigest()[:12],
                                loaded_at=time.time())
+
+
+def _sqlite_no_attach(action: int, *_: Any) -> int:
+    """SQLite authorizer: no ATTACH. mode=ro and query_only refuse every write to the database, but
+    ATTACH (and VACUUM INTO, which attaches its target) creates the named file before failing."""
+    import sqlite3
+
+    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
 
 
 def build_sql_source(cfg: SqlDesired, base: Path) -> SqlSource:
@@ -188,6 +261,17 @@ def resources_of(columns: list[str], rows: Sequence[Sequence[Any]], mapping: Sql
     return out
 
 
+class _JsonText(str):
+    """A json or jsonb column's text, parsed where the spec uses it (duplicate keys refused, depth bounded)."""
+
+
+def _json(text: str, column: str) -> Any:
+    try:
+        return parse_json(text)
+    except ParseError as e:
+        raise ValueError(f"column {column}: {e.message}") from None
+
+
 def _text(v: Any, column: str) -> str:
     if isinstance(v, int) and not isinstance(v, bool):
         return str(v)
@@ -198,27 +282,34 @@ def _text(v: Any, column: str) -> str:
 
 def _object(v: Any) -> dict[str, Any]:
     if isinstance(v, (str, bytes)):
-        try:
-            v = json.loads(v)
-        except ValueError as e:
-            raise ValueError(f"column spec: not JSON ({e})") from None
+        # The inventory's JSON rules: a key given twice is an error (not last-wins), no NaN, bounded depth.
+        v = _json(v.decode("utf-8", "replace") if isinstance(v, bytes) else v, "spec")
     if not isinstance(v, Mapping):
         raise ValueError(f"column spec: expected a JSON object, got {type(v).__name__}")
-    return {str(k): _plain(x, f"spec.{k}") for k, x in v.items()}
+    return {str(k): _plain(x, f"spec.{k}", 1) for k, x in v.items()}
 
 
-def _plain(v: Any, column: str) -> Any:
+def _plain(v: Any, column: str, depth: int = 0) -> Any:
     """A database value as the plain data a spec holds: numbers, text, booleans, null, lists, objects."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"column {column}: nested deeper than {MAX_DEPTH} levels (the input limit)")
+    if isinstance(v, float) and not math.isfinite(v):
+        # NaN never equals itself: the resource would be an update on every cycle.
+        raise ValueError(f"column {column}: {v} is not a finite number; inputs hold finite numbers only")
+    if isinstance(v, _JsonText):
+        return _plain(_json(v, column), column, depth)
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     if isinstance(v, decimal.Decimal):
+        if not v.is_finite():
+            raise ValueError(f"column {column}: {v} is not a finite number; inputs hold finite numbers only")
         return int(v) if v == v.to_integral_value() else float(v)
     if isinstance(v, (dt.datetime, dt.date, dt.time)):
         return v.isoformat()
     if isinstance(v, Mapping):
-        return {str(k): _plain(x, f"{column}.{k}") for k, x in v.items()}
+        return {str(k): _plain(x, f"{column}.{k}", depth + 1) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_plain(x, column) for x in v]
+        return [_plain(x, column, depth + 1) for x in v]
     raise ValueError(f"column {column}: a {type(v).__name__} value is not plain data; cast it in the query")
 
 
