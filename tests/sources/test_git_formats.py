@@ -191,3 +191,13 @@ def test_recon_schema_loop_shows_the_git_formats() -> None:
     props = schema["$defs"]["GitDesired"]["properties"]
     assert props["format"]["enum"] == ["inventory", "kubernetes", "octodns"] and props["format"]["default"] == "inventory"
     assert {"namespace", "cluster_scoped", "config", "zone"} <= set(props)
+
+
+def test_desired_history_reads_an_octodns_config_per_commit(tmp_path: Path) -> None:
+    require_octodns()
+    repo = Repo(tmp_path / "inv")
+    repo.commit(octodns_files(), "the zone")
+    repo.commit({"dns/zones/example.test.yaml": ZONE.replace("192.0.2.30", "192.0.2.31")}, "api moves")
+    cfg, base = load_loop_config(source_loop(tmp_path / "loop", octo()))
+    got = [(c.subject, c.creates, c.updates, c.deletes, c.resources) for c in desired_history(GitSource(cfg.desired, base))]
+    assert got == [("api moves", 0, 1, 0, 3), ("the zone", 3, 0, 0, 3)]
