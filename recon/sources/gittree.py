@@ -72,7 +72,11 @@ def exported(git: Git, found: tuple[str, str], path: str) -> Iterator[tuple[Path
     """(folder, target): the files of *found* written below a new private folder, and the file or
     folder in it that *path* names. The folder is removed when the block ends, however it ends."""
     files, prefix = tree_files(git, found, path)
-    root = Path(tempfile.mkdtemp(prefix="recon-git-")).resolve()  # mode 0700: only this user reads it
+    try:
+        root = Path(tempfile.mkdtemp(prefix="recon-git-")).resolve()  # mode 0700: only this user reads it
+    except OSError as e:
+        raise TreeError(f"{path or '(top level)'}: cannot make a temporary folder to export it into: "
+                        f"{e.strerror or e}") from None
     try:
         name = PurePosixPath(path).name if found[1] == "blob" else ""
         for start in range(0, len(files), _BATCH):
@@ -91,10 +95,13 @@ def _write(root: Path, rel: str, raw: bytes, shown: str) -> None:
     if not parts or any(p in ("", ".", "..") for p in parts) or rel.startswith("/"):
         raise TreeError(f"{shown}: is not a path recon can write below a folder")
     dest = root.joinpath(*parts)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(raw)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+    except OSError as e:  # a full disk, or names that collide (a file and a folder of one name cannot)
+        raise TreeError(f"{shown}: cannot export it into a temporary folder: {e.strerror or e}") from None
 
 
 def shown_in_repo(message: str, root: Path, where: str) -> str:

@@ -201,3 +201,29 @@ def test_desired_history_reads_an_octodns_config_per_commit(tmp_path: Path) -> N
     cfg, base = load_loop_config(source_loop(tmp_path / "loop", octo()))
     got = [(c.subject, c.creates, c.updates, c.deletes, c.resources) for c in desired_history(GitSource(cfg.desired, base))]
     assert got == [("api moves", 0, 1, 0, 3), ("the zone", 3, 0, 0, 3)]
+
+
+def test_a_full_temporary_folder_is_an_error_naming_the_file_and_removes_the_export(
+        tmp_path: Path, app_repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    import recon.sources.gittree as gittree
+    from recon.sources.git import GitSourceError
+    made: list[Path] = []
+    real_mkdtemp, real_open = gittree.tempfile.mkdtemp, os.open
+
+    def mkdtemp(**kw: Any) -> str:
+        made.append(Path(real_mkdtemp(dir=tmp_path, **kw)))
+        return str(made[-1])
+
+    def full(path: Any, *args: Any, **kw: Any) -> int:
+        if str(path).endswith("secret.yaml"):
+            raise OSError(28, "No space left on device")
+        return real_open(path, *args, **kw)
+
+    monkeypatch.setattr(gittree.tempfile, "mkdtemp", mkdtemp)
+    monkeypatch.setattr(gittree.os, "open", full)
+    cfg, base = load_loop_config(source_loop(tmp_path / "loop", k8s()))
+    with pytest.raises(GitSourceError) as e:
+        GitSource(cfg.desired, base).load()
+    assert str(e.value) == ("git ../inv@main:apps/web: apps/web/secret.yaml: cannot export it into a temporary "
+                            "folder: No space left on device")
+    assert len(made) == 1 and not made[0].exists()
