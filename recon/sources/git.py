@@ -1,7 +1,10 @@
-"""Desired state from inventory files at a ref of a git repository, and the repository's change history.
+"""Desired state from the files at a ref of a git repository, and the repository's change history.
 
-``desired: {type: git, repo: PATH_OR_URL, ref: REF, path: SUBDIR}`` reads the files git holds at
-the ref, without a work tree; the resolved commit is the state's version. A local repository is
+``desired: {type: git, repo: PATH_OR_URL, ref: REF, path: SUBDIR, format: FORMAT}`` reads the files
+git holds at the ref, without a work tree, as inventory files (the default), Kubernetes manifests
+or an octoDNS config; the resolved commit is the state's version. Inventory files are parsed from
+git's answer; the other formats' readers read from disk, so the tree is exported for them into a
+private temporary folder (:mod:`recon.sources.gittree`) removed after the read. A local repository is
 read in place; a remote one is fetched into a bare cache under ``.recon/git/`` on every load, and
 a fetch that fails is an error, never the cache's older state. Failures (no such ref, no such
 path, an unreadable or malformed file) raise :class:`GitSourceError` naming repository and ref.
@@ -16,15 +19,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from recon.core.errors import ReconError
 from recon.core.model import DesiredState, Key, Resource
-from recon.sources.gitrepo import Blob, Git, GitError, check_ref, check_repo, check_repo_path, fetch, is_remote, \
-    remote_cache
+from recon.sources import kubernetes, octodns
+from recon.sources.gitrepo import Git, GitError, check_ref, check_repo, check_repo_path, fetch, is_remote, remote_cache
+from recon.sources.gittree import TreeError, check_blob, exported, shown_in_repo, tree_files
 from recon.sources.inventory import SUFFIXES, InventoryError, parse_inventory_files
-from recon.sources.listing import ignored, not_inventory
-from recon.sources.readfile import max_input_bytes
+from recon.sources.listing import not_inventory
 
 __all__ = ["CommitChanges", "GitDesired", "GitSource", "GitSourceError", "build_git_source", "change_counts",
            "desired_history"]
@@ -34,8 +37,12 @@ class GitSourceError(ReconError):
     """The desired state could not be read from the repository; the message names repository and ref."""
 
 
+# The settings of one format only, and that format.
+_FORMAT_OF = {"namespace": "kubernetes", "cluster_scoped": "kubernetes", "config": "octodns", "zone": "octodns"}
+
+
 class GitDesired(BaseModel):
-    """Inventory files at a ref of a git repository."""
+    """Inventory files, Kubernetes manifests or an octoDNS config at a ref of a git repository."""
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["git"]
@@ -45,8 +52,29 @@ class GitDesired(BaseModel):
     ref: Annotated[str, AfterValidator(check_ref)] = Field(
         "HEAD", description="branch, tag or commit whose files are the desired state")
     path: Annotated[str, AfterValidator(check_repo_path)] = Field(
-        "", description="inventory file or folder inside the repository; empty: the whole tree")
+        "", description="file or folder inside the repository; empty: the whole tree")
     timeout: float = Field(60.0, gt=0, le=3600, description="seconds each git command may take")
+    format: Literal["inventory", "kubernetes", "octodns"] = Field(
+        "inventory", description="what the files at path are: recon inventory files, Kubernetes manifests "
+                                 "(as desired: {type: kubernetes} reads them) or an octoDNS config and its zone files")
+    namespace: kubernetes.Namespace = Field("default", description="format kubernetes: namespace of manifests "
+                                                                   "that name none")
+    cluster_scoped: tuple[str, ...] = Field((), description="format kubernetes: further cluster-scoped kinds as "
+                                                            "Kind.group, besides the built-in ones")
+    config: Annotated[str, AfterValidator(check_repo_path)] = Field(
+        "", description="format octodns: the octoDNS config file, relative to path; octoDNS's own relative "
+                        "paths (a YAML provider's directory) start from path, as octodns-sync run there")
+    zone: str = Field("", pattern=r"^([A-Za-z0-9_.*-]+)?$", description="format octodns: the zone as the "
+                                                                         "octoDNS config names it")
+
+    @model_validator(mode="after")
+    def _settings_of_the_format(self) -> GitDesired:
+        for field, fmt in _FORMAT_OF.items():
+            if field in self.model_fields_set and self.format != fmt:
+                raise ValueError(f"{field} is a setting of format {fmt}; this source's format is {self.format}")
+        if self.format == "octodns" and not (self.config and self.zone):
+            raise ValueError("format octodns needs config (the octoDNS config file, relative to path) and zone")
+        return self
 
 
 class GitSource:
@@ -56,7 +84,8 @@ class GitSource:
         self.cfg = cfg
         self.remote = is_remote(cfg.repo)
         self.folder = remote_cache(base, cfg.repo) if self.remote else base / cfg.repo
-        self.name = f"git {cfg.repo}@{cfg.ref}" + (f":{cfg.path}" if cfg.path else "")
+        self.label = f"{cfg.repo}@{cfg.ref}"
+        self.name = f"git {self.label}" + (f":{cfg.path}" if cfg.path else "")
         self._last: tuple[str, DesiredState] | None = None
 
     def repository(self) -> Git:
@@ -75,60 +104,60 @@ class GitSource:
             commit = self.commit(git)
             if self._last is not None and self._last[0] == commit:
                 return replace(self._last[1], loaded_at=time.time())
-            resources = read_at(git, commit, self.cfg.path)
-        except (GitError, InventoryError) as e:
-            raise GitSourceError(_named(str(e), self.name)) from None
-        if resources is None:
-            raise GitSourceError(f"{self.name}: path {self.cfg.path!r} does not exist at commit {commit[:12]}")
+            found = git.objects([f"{commit}:{self.cfg.path}"])[0]
+            if found is None:
+                raise GitSourceError(f"{self.name}: path {self.cfg.path!r} does not exist at commit {commit[:12]}")
+            resources = read_tree(git, found, self.cfg, self.label)
+        except (GitError, InventoryError, TreeError) as e:
+            raise GitSourceError(_named(str(e), self.name, self.label)) from None
         state = DesiredState.of(resources, source=f"{self.name} (commit {commit[:12]})", version=commit,
                                 loaded_at=time.time())
         self._last = (commit, state)
         return state
 
 
-def _named(message: str, name: str) -> str:
-    return message if message.startswith(name) else f"{name}: {message}"
+def _named(message: str, name: str, label: str) -> str:
+    """*message* naming the source once: a format's error already names ``repo@ref:file``."""
+    if message.startswith(name):
+        return message
+    return f"git {message}" if message.startswith(label + ":") else f"{name}: {message}"
 
 
 def build_git_source(cfg: GitDesired, base: Path) -> GitSource:
     return GitSource(cfg, base)
 
 
-def read_at(git: Git, rev: str, path: str) -> list[Resource] | None:
-    """The resources of the inventory at *path* in commit *rev*, or None when the path does not exist there."""
-    found = git.objects([f"{rev}:{path}"])[0]
-    return None if found is None else _read_object(git, found, path)
+def read_tree(git: Git, found: tuple[str, str], cfg: GitDesired, label: str) -> list[Resource]:
+    """The resources of *found* (the object at ``cfg.path``) read as ``cfg.format``; a format's
+    error names the file as ``label:path/file`` (*label* is ``repo@ref``), never the export folder."""
+    if cfg.format == "inventory":
+        return _read_object(git, found, cfg.path)
+    if cfg.format == "octodns" and found[1] != "tree":
+        raise TreeError(f"{cfg.path}: format octodns reads a folder (the config and its zone files), not a {found[1]}")
+    parent = str(PurePosixPath(cfg.path).parent) if found[1] == "blob" else cfg.path
+    with exported(git, found, cfg.path) as (root, target):
+        try:
+            if cfg.format == "kubernetes":
+                objects, _ = kubernetes.read_objects(target, "Kubernetes manifests")
+                return kubernetes.index_objects(objects, cfg.namespace,
+                                                kubernetes.CLUSTER_SCOPED | frozenset(cfg.cluster_scoped))
+            state = octodns.OctodnsSource(root / cfg.config, cfg.zone, root).load()
+            return list(state.resources.values())
+        except (kubernetes.KubernetesError, octodns.OctodnsError) as e:
+            raise TreeError(shown_in_repo(str(e), root, f"{label}:{'' if parent == '.' else parent}")) from None
 
 
 def _read_object(git: Git, found: tuple[str, str], path: str) -> list[Resource]:
-    oid, kind = found
-    if kind == "blob":
-        # Its size first, so that a blob over the input limit is refused without being read.
-        files = [Blob("", "100644", oid, int(git.run("cat-file", "-s", oid)))]
-    elif kind == "tree":
-        files = [b for b in git.blobs(oid) if not any(ignored(p) for p in PurePosixPath(b.path).parts)]
-    else:
-        raise InventoryError(f"{path or '(top level)'}: is a {kind}, not inventory files")
-    prefix = f"{path}/" if path and kind == "tree" else path
+    files, prefix = tree_files(git, found, path)
     for b in files:
-        shown = PurePosixPath(prefix + b.path)
-        if b.mode == "120000":
-            raise InventoryError(f"{shown}: is a symlink in the repository; recon reads files, not links")
-        if b.mode == "160000":
-            raise InventoryError(f"{shown}: is a submodule; recon does not read other repositories")
-        if kind == "tree" and shown.suffix not in SUFFIXES:
-            raise InventoryError(not_inventory(shown, SUFFIXES))
-        if b.size > max_input_bytes():
-            raise InventoryError(f"{shown}: inventory is {b.size} bytes, over the input limit of "
-                                 f"{max_input_bytes()} bytes (set $RECON_MAX_INPUT_BYTES to raise it)")
+        if found[1] == "tree" and PurePosixPath(b.path).suffix not in SUFFIXES:
+            raise InventoryError(not_inventory(PurePosixPath(prefix + b.path), SUFFIXES))
     if not files:
         raise InventoryError(f"{path or '(top level)'}: folder holds no inventory files ({', '.join(SUFFIXES)})")
     texts = []
     for b, raw in zip(files, git.read([b.oid for b in files])):
         shown = prefix + b.path
-        if len(raw) > max_input_bytes():  # the object grew between the size check and the read
-            raise InventoryError(f"{shown}: inventory is {len(raw)} bytes, over the input limit of "
-                                 f"{max_input_bytes()} bytes (set $RECON_MAX_INPUT_BYTES to raise it)")
+        check_blob(b, shown, len(raw))  # the size read, beside the size listed
         try:
             texts.append((shown, raw.decode("utf-8")))
         except UnicodeDecodeError as e:
@@ -178,7 +207,7 @@ def desired_history(source: GitSource, max_commits: int = 50,
         log = git.run("log", "--no-show-signature", "--first-parent", "-z", f"--max-count={max_commits}",
                       "--format=%H%x1f%ct%x1f%s", head, "--", *([source.cfg.path] if source.cfg.path else []))
     except GitError as e:
-        raise GitSourceError(_named(str(e), source.name)) from None
+        raise GitSourceError(_named(str(e), source.name, source.label)) from None
     commits = [rec.decode("utf-8", "replace").split("\x1f", 2) for rec in log.split(b"\0") if rec.strip()]
     path = source.cfg.path
     try:
@@ -186,23 +215,25 @@ def desired_history(source: GitSource, max_commits: int = 50,
         parents = git.objects([f"{c}^1^{{commit}}" for c, _, _ in commits])
         before = git.objects([f"{c}^1:{path}" for c, _, _ in commits])
     except GitError as e:
-        raise GitSourceError(_named(str(e), source.name)) from None
+        raise GitSourceError(_named(str(e), source.name, source.label)) from None
     states: dict[str | None, dict[Key, Resource] | str] = {None: {}}  # by object id; None: no files (all creates)
 
-    def state(found: tuple[str, str] | None) -> dict[Key, Resource] | str:
+    def state(found: tuple[str, str] | None, label: str) -> dict[Key, Resource] | str:
         oid = found[0] if found else None
         if oid not in states:
             try:
-                states[oid] = {r.key: r for r in _read_object(git, found, path)}  # type: ignore[arg-type]
-            except (GitError, InventoryError) as e:
+                resources = read_tree(git, found, source.cfg, label)  # type: ignore[arg-type]
+                states[oid] = {r.key: r for r in resources}
+            except (GitError, InventoryError, TreeError) as e:
                 states[oid] = str(e)
         return states[oid]
 
     out = []
     for i, ((commit, ts, subject), now, parent, then) in enumerate(zip(commits, here, parents, before)):
+        at = f"{source.cfg.repo}@{commit[:12]}"
         # The path gone at this commit is the source's own error ("does not exist"), never "all deleted".
-        new = state(now) if now is not None else f"path {path!r} does not exist at commit {commit[:12]}"
-        old = state(then)
+        new = state(now, at) if now is not None else f"path {path!r} does not exist at commit {commit[:12]}"
+        old = state(then, f"{at}^1")
         if isinstance(new, str) or isinstance(old, str):
             err = new if isinstance(new, str) else f"parent: {old}"
             out.append(CommitChanges(commit, parent[0] if parent else None, float(ts), subject, None, None, None,

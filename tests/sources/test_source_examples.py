@@ -40,6 +40,14 @@ def test_the_git_example_plans_this_repository_at_head() -> None:
     assert r.code == 0 and r.json()["commits"][-1]["creates"] == 4, r.stderr
 
 
+def test_the_git_kubernetes_example_plans_what_the_kubernetes_example_plans() -> None:
+    commit = head()
+    plan = plan_json(EXAMPLES / "git" / "KUBERNETES.yaml")
+    assert plan["desired"]["version"] == commit
+    on_disk = plan_json(EXAMPLES / "kubernetes" / "LOOP.yaml")
+    assert plan["changes"] == on_disk["changes"] and plan["counts"] == on_disk["counts"]
+
+
 def sql_example(tmp_path: Path, config: str) -> Path:
     for name in (config, "observed.yaml", "cmdb.sql"):
         shutil.copy(EXAMPLES / "sql" / name, tmp_path / name)
