@@ -88,3 +88,11 @@ def test_octodns_equivalents_and_what_octodns_cannot_express() -> None:
     assert "max_deletes.max=5" in text and "hold" in text and "desired_shrink" in text and "defers" in text
     only_cap = octodns_equivalents({"max_deletes": {"max": 20, "max_fraction": None}}, 400)
     assert only_cap["delete_pcent_threshold"] == 0.05
+
+
+def test_a_flow_entry_keeps_its_trailing_comment() -> None:
+    # examples/calibrate/LOOP.yaml writes `max_deletes: {max: 5, max_fraction: 0.1}  # per cycle`:
+    # the documented promise is that a comment on an entry's first line stays.
+    text = 'guards:\n  max_deletes: {max: 5, note: "a #b"}  # per cycle\n  protected: {selectors: []}\n'
+    new = rewrite(text, {"max_deletes": {"max": 2}, "protected": {"selectors": []}}, {"max_deletes"})
+    assert new == "guards:\n  max_deletes: {max: 2}  # per cycle\n  protected: {selectors: []}\n"
