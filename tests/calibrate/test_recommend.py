@@ -96,3 +96,22 @@ def test_a_flow_entry_keeps_its_trailing_comment() -> None:
     text = 'guards:\n  max_deletes: {max: 5, note: "a #b"}  # per cycle\n  protected: {selectors: []}\n'
     new = rewrite(text, {"max_deletes": {"max": 2}, "protected": {"selectors": []}}, {"max_deletes"})
     assert new == "guards:\n  max_deletes: {max: 2}  # per cycle\n  protected: {selectors: []}\n"
+
+
+def test_a_reader_gone_before_the_diff_gets_no_traceback(tmp_path: Path) -> None:
+    """`recon recommend --apply ... | head -3` (a new user's habit): the closed pipe is one quiet exit 1."""
+    import os
+    import subprocess
+    import sys
+
+    loop = tmp_path / "LOOP.yaml"
+    loop.write_text(LOOP)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader went away before the first line
+    try:
+        r = subprocess.run([sys.executable, "-m", "recon", "recommend", "--apply", str(loop), "--recommendation",
+                            str(recommendation(tmp_path))], stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in r.stderr.decode() and r.returncode == 1, r.stderr.decode()
+    assert loop.read_text() == LOOP
