@@ -65,6 +65,22 @@ def guard_lines(name: str, value: Any, indent: str = "  ", comment: str = "") ->
     return [f"{indent}{name}: {_flow(value)}{'  ' + comment if comment else ''}\n"]
 
 
+def _comment(rest: str) -> str:
+    """The comment ending an entry's first line after its key (``# why`` of ``{max: 5}  # why``), or ""."""
+    if rest.startswith("#"):
+        return rest
+    for i, ch in enumerate(rest):
+        # a `#` after whitespace starts a comment unless it sits inside a quoted value: then the
+        # text before it does not parse as the same value
+        if ch == "#" and rest[i - 1] in " \t":
+            try:
+                if yaml.safe_load(rest[:i]) == yaml.safe_load(rest):
+                    return rest[i:]
+            except yaml.YAMLError:
+                continue
+    return ""
+
+
 def rewrite(text: str, guards: Mapping[str, Any], changed: set[str]) -> str:
     """*text* with the entries of ``guards:`` named in *changed* replaced by *guards*' values (added
     when absent); a one-line flow ``guards: {...}`` is rewritten whole, and a missing block is appended."""
@@ -88,8 +104,7 @@ def rewrite(text: str, guards: Mapping[str, Any], changed: set[str]) -> str:
             skipping = name in changed
             if skipping:
                 seen.add(name)
-                rest = line[m.end():].strip()  # `max_deletes:   # why` keeps its comment
-                out.extend(guard_lines(name, guards[name], indent, rest if rest.startswith("#") else ""))
+                out.extend(guard_lines(name, guards[name], indent, _comment(line[m.end():].strip())))
                 continue
         if skipping and (line.startswith(indent + " ") or not line.strip()):
             continue  # the rest of a replaced entry (its nested lines)

@@ -8,6 +8,7 @@ audit) register when that layer is installed.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -36,6 +37,11 @@ class ReconGroup(click.Group):
             sys.exit(ExitCode.INTERRUPTED)
         except click.ClickException as e:
             e.show()
+            sys.exit(ExitCode.ERROR)
+        except BrokenPipeError:
+            # `recon ... | head`: the reader went away mid-output (plan keeps its code through
+            # finish()). Not all was shown, so exit 1, quietly: silence Python's final flush too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(ExitCode.ERROR)
         if not standalone_mode:
             return rv

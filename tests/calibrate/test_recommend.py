@@ -88,3 +88,30 @@ def test_octodns_equivalents_and_what_octodns_cannot_express() -> None:
     assert "max_deletes.max=5" in text and "hold" in text and "desired_shrink" in text and "defers" in text
     only_cap = octodns_equivalents({"max_deletes": {"max": 20, "max_fraction": None}}, 400)
     assert only_cap["delete_pcent_threshold"] == 0.05
+
+
+def test_a_flow_entry_keeps_its_trailing_comment() -> None:
+    # examples/calibrate/LOOP.yaml writes `max_deletes: {max: 5, max_fraction: 0.1}  # per cycle`:
+    # the documented promise is that a comment on an entry's first line stays.
+    text = 'guards:\n  max_deletes: {max: 5, note: "a #b"}  # per cycle\n  protected: {selectors: []}\n'
+    new = rewrite(text, {"max_deletes": {"max": 2}, "protected": {"selectors": []}}, {"max_deletes"})
+    assert new == "guards:\n  max_deletes: {max: 2}  # per cycle\n  protected: {selectors: []}\n"
+
+
+def test_a_reader_gone_before_the_diff_gets_no_traceback(tmp_path: Path) -> None:
+    """`recon recommend --apply ... | head -3` (a new user's habit): the closed pipe is one quiet exit 1."""
+    import os
+    import subprocess
+    import sys
+
+    loop = tmp_path / "LOOP.yaml"
+    loop.write_text(LOOP)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader went away before the first line
+    try:
+        r = subprocess.run([sys.executable, "-m", "recon", "recommend", "--apply", str(loop), "--recommendation",
+                            str(recommendation(tmp_path))], stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in r.stderr.decode() and r.returncode == 1, r.stderr.decode()
+    assert loop.read_text() == LOOP
