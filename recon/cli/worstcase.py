@@ -17,7 +17,7 @@ from recon.cli.console import err, fail, finish, say
 from recon.core.errors import ReconError
 from recon.core.text import plural, visible
 
-MAX_CYCLES = 20_000  # recon.analysis.worstcase.MAX_CYCLES, kept here so --help does not import the search
+MAX_CYCLES = 20_000  # recon.analysis.worstcase.MAX_CYCLES (a test holds them equal); --help imports no search
 BUDGET = 40.0        # seconds: a default run on a few hundred resources ends well under a minute
 
 

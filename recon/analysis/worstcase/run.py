@@ -67,19 +67,24 @@ def space_for(setup: Setup, s: Settings) -> Space:
     return Space(size, step, s.hide_step or max(1, math.ceil(size / 4)), s.offset_step, DESIRED_KINDS, OBSERVE_KINDS)
 
 
+def check_settings(s: Settings, prefix: str = "--") -> None:
+    """Refuse settings the search cannot honour, naming the option (``--worst-case-`` in a sweep)."""
+    if not 1 <= s.horizon <= MAX_HORIZON:
+        raise WorstCaseError(f"{prefix}horizon {s.horizon}: give 1 to {MAX_HORIZON} cycles")
+    for option, value in (("step", s.step), ("hide-step", s.hide_step), ("offset-step", s.offset_step)):
+        if value is not None and value < 1:
+            raise WorstCaseError(f"{prefix}{option} {value}: a step is at least 1 resource")
+    if s.beam < 1:
+        raise WorstCaseError(f"{prefix}beam {s.beam}: keep at least 1 state per cycle")
+    if s.max_cycles is not None and s.max_cycles < 1:
+        raise WorstCaseError(f"{prefix}max-cycles {s.max_cycles}: allow at least 1 engine cycle")
+    if s.budget is not None and not (s.budget > 0 and math.isfinite(s.budget)):
+        raise WorstCaseError(f"{prefix}budget {s.budget:g}: give a positive number of seconds")
+
+
 def check(sc: Scenario, s: Settings) -> None:
     """Refuse settings and scenarios the search cannot honour, naming the option or the field."""
-    if not 1 <= s.horizon <= MAX_HORIZON:
-        raise WorstCaseError(f"--horizon {s.horizon}: give 1 to {MAX_HORIZON} cycles")
-    for option, value in (("--step", s.step), ("--hide-step", s.hide_step), ("--offset-step", s.offset_step)):
-        if value is not None and value < 1:
-            raise WorstCaseError(f"{option} {value}: a step is at least 1 resource")
-    if s.beam < 1:
-        raise WorstCaseError(f"--beam {s.beam}: keep at least 1 state per cycle")
-    if s.max_cycles is not None and s.max_cycles < 1:
-        raise WorstCaseError(f"--max-cycles {s.max_cycles}: allow at least 1 engine cycle")
-    if s.budget is not None and not (s.budget > 0 and math.isfinite(s.budget)):
-        raise WorstCaseError(f"--budget {s.budget:g}: give a positive number of seconds")
+    check_settings(s)
     if len(sc.loop_specs()) != 1:
         raise WorstCaseError(f"loops: the worst case searches one loop; the scenario has {len(sc.loop_specs())} "
                              "(give one loop, or --set loops=[])")

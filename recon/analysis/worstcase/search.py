@@ -96,7 +96,7 @@ class Limit:
 @dataclass(slots=True)
 class Stats:
     """What the search did: engine cycles run, states merged by dominance, states dropped by the
-    beam or the budget, states pruned because they could not beat the witness, and why it stopped."""
+    beam or left unexpanded by the cycle budget, states pruned because they could not beat the witness, and why it stopped."""
 
     cycles: int = 0
     merged: int = 0
@@ -104,11 +104,12 @@ class Stats:
     widest: int = 1
     layers: list[int] = field(default_factory=list)
     pruned: int = 0
+    budgeted: int = 0
     stopped: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"engine_cycles": self.cycles, "merged_by_dominance": self.merged, "dropped_by_beam": self.dropped,
-                "pruned_by_bound": self.pruned, "widest_layer": self.widest, "layer_sizes": list(self.layers),
+                "dropped_by_budget": self.budgeted, "pruned_by_bound": self.pruned, "widest_layer": self.widest, "layer_sizes": list(self.layers),
                 "stopped_early": self.stopped}
 
 
@@ -167,7 +168,7 @@ def search(setup: Setup, horizon: int, space: Space, beam: int,
             # most deletes first; among equals the earlier found, so the result stays deterministic
             order.sort(key=lambda nt: -nt[0].wrongful)
             exhaustive = False
-            stats.dropped += len(order) - width
+            stats.budgeted += len(order) - width
             stats.stopped = stats.stopped or (None if width else "engine-cycle budget")
         nxt: Layer = {}
         for node, trail in order[:width]:
