@@ -25,7 +25,8 @@ def ignored(sc: Scenario) -> tuple[str, ...]:
         out.append("drift (" + ", ".join(rates or ["only_clean"]) + ")")
     if sc.desired:
         kinds = Counter(ev.kind for ev in sc.desired)
-        out.append(f"{len(sc.desired)} desired event(s) (" + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ")")
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        out.append(f"{len(sc.desired)} desired event(s) ({counts})")
     if sc.provider != ProviderSpec():
         faults = sorted(k for k in ProviderSpec.model_fields if getattr(sc.provider, k) != getattr(ProviderSpec(), k))
         out.append("provider faults (" + ", ".join(faults) + ")")

@@ -96,7 +96,8 @@ class Limit:
 @dataclass(slots=True)
 class Stats:
     """What the search did: engine cycles run, states merged by dominance, states dropped by the
-    beam or left unexpanded by the cycle budget, states pruned because they could not beat the witness, and why it stopped."""
+    beam or left unexpanded by the cycle budget, states pruned because they could not beat the
+    witness, and why it stopped."""
 
     cycles: int = 0
     merged: int = 0
@@ -109,7 +110,8 @@ class Stats:
 
     def to_dict(self) -> dict[str, Any]:
         return {"engine_cycles": self.cycles, "merged_by_dominance": self.merged, "dropped_by_beam": self.dropped,
-                "dropped_by_budget": self.budgeted, "pruned_by_bound": self.pruned, "widest_layer": self.widest, "layer_sizes": list(self.layers),
+                "dropped_by_budget": self.budgeted, "pruned_by_bound": self.pruned, "widest_layer": self.widest,
+                "layer_sizes": list(self.layers),
                 "stopped_early": self.stopped}
 
 
