@@ -296,7 +296,8 @@ CASES: list[Case] = [
     *(worst_case_id(option, value, expect) for option, value, expect in (
         ("--horizon", "0", "--horizon 0"), ("--horizon", "1001", "--horizon 1001"), ("--step", "0", "--step 0"),
         ("--hide-step", "-1", "--hide-step -1"), ("--offset-step", "0", "--offset-step 0"),
-        ("--beam", "0", "--beam 0"), ("--beam", "10000000", "--beam 10000000"))),
+        ("--beam", "0", "--beam 0"), ("--beam", "10000000", "--beam 10000000"),
+        ("--max-cycles", "0", "--max-cycles 0"), ("--budget", "-1", "--budget -1"), ("--budget", "nan", "--budget nan"))),
     Case("worst-case-two-loops", {"s.yaml": "name: t\nloops: [{name: a, scope: {name: 'a*'}}, {name: b, scope: {name: 'b*'}}]\n"},
          ("worst-case", "s.yaml", "--out", "out"), ("loops:", "one loop")),
     Case("worst-case-oncall-release", {"s.yaml": "name: t\noncall: {delay: 60, release_after: 60}\n"},

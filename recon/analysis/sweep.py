@@ -164,9 +164,10 @@ def run_sweep(scenario: Any, grid: Mapping[str, Sequence[Any]] | Sequence[str] |
     warnings = _inert_points(sources, points, loaded)
     worst_cases = None
     if worst is not None:  # before any run: a scenario the search cannot take fails with nothing written
-        from recon.analysis.worstcase.points import worst_per_point
+        from recon.analysis.worstcase.points import ignored_by_search, worst_per_point
 
         worst_cases = worst_per_point(loaded, worst, progress)
+        warnings += ignored_by_search(loaded)
     root = root_entropy(root_seed if root_seed is not None or out is None else read_root(out))
     seed_list = spawn_seeds(root, seeds)
     columns = [Column("scenario", "str"), Column("point", "int"), Column("seed_index", "int"),

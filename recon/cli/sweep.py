@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from recon.cli.console import err, fail, say
+from recon.cli.worstcase import MAX_CYCLES
 from recon.core.errors import ReconError
 from recon.core.report import ExitCode
 from recon.core.text import for_terminal as esc, plural, visible
@@ -36,14 +37,18 @@ from recon.core.text import for_terminal as esc, plural, visible
               help="also search each grid point's worst case (recon worst-case) and add it to the outputs")
 @click.option("--worst-case-horizon", type=int, default=30, show_default=True, help="cycles the adversary has")
 @click.option("--worst-case-beam", type=int, default=16, show_default=True, help="engine states the search keeps per cycle")
+@click.option("--worst-case-max-cycles", type=int, default=MAX_CYCLES, show_default=True,
+              help="engine cycles each grid point's search may run (then its answer is bounded)")
+@click.option("--worst-case-budget", type=float, help="seconds each grid point's search may run "
+              "(default: no limit, so the outputs do not depend on the machine)")
 @click.option("--batch-size", type=click.IntRange(min=1), help="runs per task (default: adaptive, ~0.5 s of work)")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="progress bar on stderr")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="output directory; rerunning into it resumes an unfinished sweep")
 def sweep(scenarios: tuple[Path, ...], grid: tuple[str, ...], seeds: int, root: int | None, workers: int | None,
           scheduler: str | None, sets: tuple[str, ...], max_wrongful_deletes: float, max_p95_converge: float | None,
-          worst: bool, worst_case_horizon: int, worst_case_beam: int, batch_size: int | None, progress: bool,
-          out_dir: Path) -> None:
+          worst: bool, worst_case_horizon: int, worst_case_beam: int, worst_case_max_cycles: int,
+          worst_case_budget: float | None, batch_size: int | None, progress: bool, out_dir: Path) -> None:
     """Run every --grid point x --seeds seeds on each SCENARIO and write sweep.csv, points.csv,
     frontier.png and recommendation.json to --out."""
     from recon.analysis.frontier import Bounds
@@ -61,13 +66,11 @@ def sweep(scenarios: tuple[Path, ...], grid: tuple[str, ...], seeds: int, root: 
             say(f"resuming the sweep in {out_dir} (root seed {root})")
         adversary = None
         if worst:
-            from recon.analysis.worstcase import MAX_HORIZON, Settings
+            from recon.analysis.worstcase import Settings, check_settings
 
-            if not 1 <= worst_case_horizon <= MAX_HORIZON:
-                fail(f"--worst-case-horizon {worst_case_horizon}: give 1 to {MAX_HORIZON} cycles")
-            if worst_case_beam < 1:
-                fail(f"--worst-case-beam {worst_case_beam}: keep at least 1 state per cycle")
-            adversary = Settings(horizon=worst_case_horizon, beam=worst_case_beam)
+            adversary = Settings(horizon=worst_case_horizon, beam=worst_case_beam, max_cycles=worst_case_max_cycles,
+                                 budget=worst_case_budget)
+            check_settings(adversary, prefix="--worst-case-")
         result = run_sweep(list(scenarios), list(grid), seeds, root_seed=root, workers=workers, scheduler=scheduler,
                            out_dir=out_dir, progress=progress,
                            bounds=Bounds(max_wrongful_deletes, max_p95_converge), sets=sets, batch_size=batch_size,

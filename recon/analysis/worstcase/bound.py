@@ -48,16 +48,18 @@ def _window(setup: Setup) -> tuple[float, int] | None:
     return md.window, md.window_max
 
 
-def upper_bound(setup: Setup, horizon: int) -> Bound:
-    """The most wrongful deletes any inputs can cause in *horizon* cycles, from the caps alone."""
+def upper_bound(setup: Setup, horizon: int, first: int = 0) -> Bound:
+    """The most wrongful deletes any inputs can cause in cycles *first* to *horizon*, from the caps
+    alone (whatever the state before: a window holds at most its budget however it began)."""
     cap = per_cycle_cap(setup)
     parts: list[tuple[int, str]] = []
+    cycles = horizon - first
     if cap is not None:
-        parts.append((cap * horizon, f"{horizon} cycles x {cap} deletes per cycle"))
+        parts.append((cap * cycles, f"{cycles} cycles x {cap} deletes per cycle"))
     win = _window(setup)
     if win is not None:
         seconds, budget = win
-        span = setup.times[horizon - 1] - setup.times[0]
+        span = setup.times[horizon - 1] - setup.times[first]
         # the cycles fall in this many back-to-back half-open windows, each holding at most the budget
         windows = math.floor(span / seconds) + 1
         parts.append((windows * budget, f"{windows} window(s) of {seconds:g}s x {budget} deletes"))

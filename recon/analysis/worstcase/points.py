@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import pandas as pd
 from tqdm import tqdm
 
+from recon.analysis.worstcase.ignored import ignored
 from recon.analysis.worstcase.run import Settings, WorstCase, WorstCaseError, check, worst_case
 from recon.sim.scenario import Scenario
 
@@ -36,6 +37,17 @@ def worst_per_point(loaded: Mapping[Cell, Scenario], settings: Settings,
             out[cell] = worst_case(sc, settings)
             bar.update(1)
     return out
+
+
+def ignored_by_search(loaded: Mapping[Cell, Scenario]) -> list[str]:
+    """One line per scenario whose inputs the search leaves out (the grid does not change them)."""
+    said: dict[str, str] = {}
+    for (label, _), sc in loaded.items():
+        left_out = ignored(sc)
+        if left_out and label not in said:
+            said[label] = f"--worst-case: scenario {label}: ignored (the adversary stands in for them): " \
+                          + "; ".join(left_out)
+    return list(said.values())
 
 
 def with_worst(points: pd.DataFrame, table: pd.DataFrame,
