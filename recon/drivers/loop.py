@@ -67,9 +67,11 @@ class Loop:
         return self.state
 
     def save_state(self, state: LoopState) -> None:
-        self.state = state
+        """Keep *state*; the store saves it only if its state is still the one this cycle started from
+        (another process saving meanwhile is :class:`~recon.store.lease.StateConflict`, nothing saved)."""
+        loaded, self.state = self.state.cycle, state
         if self.store is not None:
-            self.store.save_state(self.name, state)
+            self.store.save_state(self.name, state, expect=loaded)
 
 
 def drive(gen: Generator[Effect, Any, CycleResult], handle: Callable[[Effect], Any]) -> CycleResult:

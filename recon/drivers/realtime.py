@@ -4,6 +4,8 @@ clock, stopping cleanly on SIGTERM.
 A stop request (SIGTERM, SIGINT or :meth:`RealtimeDriver.stop`) lets the current cycle finish and
 ends the run before the next one; the wait between cycles wakes immediately. A cycle that does not
 finish soon after a stop signal is cut short (:mod:`recon.drivers.stopsignal`) and not counted.
+A loop with a state store runs only while it holds the loop's lease there (:mod:`recon.store.lease`);
+losing it, or finding the saved state moved on by another process, stops the run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from recon.core.record import CycleRecord
 from recon.drivers.loop import Loop, run_once
 from recon.drivers.spec import RealtimeSpec
 from recon.drivers.stopsignal import Interrupted, StopSignals
+from recon.store.lease import Lease, LeaseLost, StateConflict
 
 
 class RealtimeDriver:
@@ -28,30 +31,61 @@ class RealtimeDriver:
         self.errors: deque[str] = deque(maxlen=spec.keep)
         self.cycles = self.failed = 0  # failed: cycles that observed nothing or could not run at all
         self.interrupted = False  # the last cycle was cut short by a stop signal
+        self.lease: Lease | None = None
 
     def stop(self, *_: Any) -> None:
         self._stop.set()
 
+    def acquire(self) -> None:
+        """Take the loop's lease in its store (once); :class:`~recon.store.lease.LeaseHeld` if another
+        process runs this loop there."""
+        store = self.loop.store
+        if store is not None and self.lease is None:
+            # What the first cycle reads is read first: a store it cannot trust is refused unwritten.
+            self.loop.load_state()
+            self.loop.kill_switch()
+            self.lease = store.acquire_lease(self.loop.name, self.spec.lease_seconds(), self.spec.wall())
+
+    def _renew(self) -> None:
+        if self.loop.store is not None and self.lease is not None:
+            self.lease = self.loop.store.renew_lease(self.lease, self.spec.lease_seconds(), self.spec.wall())
+
     def run(self, max_cycles: int | None = None, install_signals: bool = True) -> list[CycleRecord]:
-        """Run until stopped (or *max_cycles*); return the recent records (at most *keep*)."""
-        with StopSignals(self._stop, install_signals) as signals:
-            while not self._stop.is_set():
-                self.cycles += 1
-                try:
-                    with signals.cycle():
-                        self._cycle()
-                except ReconError as e:  # the state store (locked, unwritable): this cycle did nothing
-                    self.failed += 1
-                    self.errors.append(str(e))
-                    if self.spec.on_error is not None:
-                        self.spec.on_error(e)
-                except Interrupted:
-                    self.cycles, self.interrupted = self.cycles - 1, True
-                    break
-                if max_cycles is not None and self.cycles >= max_cycles:
-                    break
-                self._stop.wait(self.spec.schedule.next_delay(self.spec.rng))
+        """Run until stopped (or *max_cycles*); return the recent records (at most *keep*). Raises
+        :class:`~recon.store.lease.LeaseHeld` before any cycle if another process runs the loop."""
+        self.acquire()
+        try:
+            with StopSignals(self._stop, install_signals) as signals:
+                while not self._stop.is_set():
+                    self.cycles += 1
+                    try:
+                        with signals.cycle():
+                            self._renew()
+                            self._cycle()
+                    except ReconError as e:  # the state store (locked, unwritable): this cycle did nothing
+                        self.failed += 1
+                        self.errors.append(str(e))
+                        if isinstance(e, (LeaseLost, StateConflict)):
+                            self._stop.set()  # a second process runs this loop: a configuration error
+                        if self.spec.on_error is not None:
+                            self.spec.on_error(e)
+                    except Interrupted:
+                        self.cycles, self.interrupted = self.cycles - 1, True
+                        break
+                    if max_cycles is not None and self.cycles >= max_cycles:
+                        break
+                    self._stop.wait(self.spec.schedule.next_delay(self.spec.rng))
+        finally:
+            self._release()
         return list(self.records)
+
+    def _release(self) -> None:
+        if self.loop.store is not None and self.lease is not None:
+            try:
+                self.loop.store.release_lease(self.lease)
+            except ReconError:
+                pass  # a store gone bad at the end: the lease lapses on its own after its ttl
+            self.lease = None
 
     def _cycle(self) -> None:
         s, loop = self.spec, self.loop
