@@ -19,7 +19,7 @@ from recon.core.record import CycleRecord
 from recon.drivers.loop import Loop, run_once
 from recon.drivers.spec import RealtimeSpec
 from recon.drivers.stopsignal import Interrupted, StopSignals
-from recon.store.lease import Lease, LeaseLost, StateConflict
+from recon.store.lease import LeaseLost, StateConflict
 
 
 class RealtimeDriver:
@@ -31,24 +31,18 @@ class RealtimeDriver:
         self.errors: deque[str] = deque(maxlen=spec.keep)
         self.cycles = self.failed = 0  # failed: cycles that observed nothing or could not run at all
         self.interrupted = False  # the last cycle was cut short by a stop signal
-        self.lease: Lease | None = None
 
     def stop(self, *_: Any) -> None:
         self._stop.set()
 
     def acquire(self) -> None:
-        """Take the loop's lease in its store (once); :class:`~recon.store.lease.LeaseHeld` if another
-        process runs this loop there."""
-        store = self.loop.store
-        if store is not None and self.lease is None:
+        """Take the loop's lease in its store for this run; :class:`~recon.store.lease.LeaseHeld` if
+        another process runs this loop there."""
+        if self.loop.store is not None:
             # What the first cycle reads is read first: a store it cannot trust is refused unwritten.
             self.loop.load_state()
             self.loop.kill_switch()
-            self.lease = store.acquire_lease(self.loop.name, self.spec.lease_seconds(), self.spec.wall())
-
-    def _renew(self) -> None:
-        if self.loop.store is not None and self.lease is not None:
-            self.lease = self.loop.store.renew_lease(self.lease, self.spec.lease_seconds(), self.spec.wall())
+            self.loop.hold(self.spec.lease_seconds())
 
     def run(self, max_cycles: int | None = None, install_signals: bool = True) -> list[CycleRecord]:
         """Run until stopped (or *max_cycles*); return the recent records (at most *keep*). Raises
@@ -60,7 +54,6 @@ class RealtimeDriver:
                     self.cycles += 1
                     try:
                         with signals.cycle():
-                            self._renew()
                             self._cycle()
                     except ReconError as e:  # the state store (locked, unwritable): this cycle did nothing
                         self.failed += 1
@@ -76,16 +69,8 @@ class RealtimeDriver:
                         break
                     self._stop.wait(self.spec.schedule.next_delay(self.spec.rng))
         finally:
-            self._release()
+            self.loop.release()
         return list(self.records)
-
-    def _release(self) -> None:
-        if self.loop.store is not None and self.lease is not None:
-            try:
-                self.loop.store.release_lease(self.lease)
-            except ReconError:
-                pass  # a store gone bad at the end: the lease lapses on its own after its ttl
-            self.lease = None
 
     def _cycle(self) -> None:
         s, loop = self.spec, self.loop

@@ -40,7 +40,7 @@ class RealtimeSpec:
         return max(LEASE_CYCLES * self.schedule.interval * (1 + self.schedule.jitter), LEASE_MIN)
 
 
-# A watch renews its lease before every cycle, so it lapses only if a cycle and the wait after it last
+# A watch renews its lease as every cycle starts, so it lapses only if a cycle and the wait after it last
 # longer than this many of the longest waits (then the save's compare-and-set still stops the loop).
 LEASE_CYCLES = 3
 LEASE_MIN = 30.0
