@@ -111,6 +111,23 @@ def test_a_lease_expires_after_its_ttl_and_its_old_holder_then_stops(tmp_path: P
     assert two.current_lease("x") == second
 
 
+def test_migration_4_gives_a_version_3_store_the_lease_table(tmp_path: Path) -> None:
+    from recon.store.schema import MIGRATIONS, SCHEMA
+
+    db = sqlite3.connect(tmp_path / "old.db")
+    db.executescript(SCHEMA)
+    for script in MIGRATIONS[:3]:
+        db.executescript(script)
+    db.execute("PRAGMA user_version = 3")
+    db.execute("INSERT INTO loop_state (loop, cycle, own_deletes_last, backoff) VALUES ('x', 4, 0, '[]')")
+    db.commit()
+    db.close()
+    store = StateStore(tmp_path / "old.db")
+    assert sqlite3.connect(tmp_path / "old.db").execute("PRAGMA user_version").fetchone()[0] == 4
+    assert store.current_lease("x") is None and store.load_state("x").cycle == 4
+    assert store.acquire_lease("x", 30.0).loop == "x"
+
+
 def _wait_for_a_cycle(store: Path, proc: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
