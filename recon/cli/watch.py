@@ -143,7 +143,7 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
     driver = RealtimeDriver(loop, RealtimeSpec(schedule, events=log, metrics=metrics,
                                                on_record=keep, on_error=show_error))
     try:
-        driver.acquire()  # a second watch of this loop on this store stops here, before anything runs
+        loop.hold(driver.spec.lease_seconds())  # a second watch of this loop stops here, before any cycle
     except ReconError as e:
         history.close()
         fail(str(e))

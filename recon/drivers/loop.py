@@ -72,6 +72,9 @@ class Loop:
         """Take the loop's lease in its store for a whole run, each cycle renewing it for *ttl* seconds;
         :class:`~recon.store.lease.LeaseHeld` if another process runs this loop there."""
         if self.store is not None and self._lease is None:
+            # What the first cycle reads is read first: a store it cannot trust is refused unwritten.
+            self.load_state()
+            self.kill_switch()
             self._lease = self.store.acquire_lease(self.name, ttl)
             self._lease_ttl, self._held = ttl, True
 

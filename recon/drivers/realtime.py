@@ -3,9 +3,8 @@ clock, stopping cleanly on SIGTERM.
 
 A stop request (SIGTERM, SIGINT or :meth:`RealtimeDriver.stop`) lets the current cycle finish and
 ends the run before the next one; the wait between cycles wakes immediately. A cycle that does not
-finish soon after a stop signal is cut short (:mod:`recon.drivers.stopsignal`) and not counted.
-A loop with a state store runs only while it holds the loop's lease there (:mod:`recon.store.lease`);
-losing it, or finding the saved state moved on by another process, stops the run.
+finish soon after a stop signal is cut short (:mod:`recon.drivers.stopsignal`) and not counted. The
+run holds the loop's lease in its store (:mod:`recon.store.lease`); a second writer stops it.
 """
 
 from __future__ import annotations
@@ -35,19 +34,10 @@ class RealtimeDriver:
     def stop(self, *_: Any) -> None:
         self._stop.set()
 
-    def acquire(self) -> None:
-        """Take the loop's lease in its store for this run; :class:`~recon.store.lease.LeaseHeld` if
-        another process runs this loop there."""
-        if self.loop.store is not None:
-            # What the first cycle reads is read first: a store it cannot trust is refused unwritten.
-            self.loop.load_state()
-            self.loop.kill_switch()
-            self.loop.hold(self.spec.lease_seconds())
-
     def run(self, max_cycles: int | None = None, install_signals: bool = True) -> list[CycleRecord]:
-        """Run until stopped (or *max_cycles*); return the recent records (at most *keep*). Raises
-        :class:`~recon.store.lease.LeaseHeld` before any cycle if another process runs the loop."""
-        self.acquire()
+        """Run until stopped (or *max_cycles*); return the recent records (at most *keep*). Holds the
+        loop's lease throughout (:meth:`Loop.hold`: LeaseHeld if another process runs the loop)."""
+        self.loop.hold(self.spec.lease_seconds())
         try:
             with StopSignals(self._stop, install_signals) as signals:
                 while not self._stop.is_set():
@@ -58,8 +48,8 @@ class RealtimeDriver:
                     except ReconError as e:  # the state store (locked, unwritable): this cycle did nothing
                         self.failed += 1
                         self.errors.append(str(e))
-                        if isinstance(e, (LeaseLost, StateConflict)):
-                            self._stop.set()  # a second process runs this loop: a configuration error
+                        if isinstance(e, (LeaseLost, StateConflict)):  # a second process runs this loop
+                            self._stop.set()
                         if self.spec.on_error is not None:
                             self.spec.on_error(e)
                     except Interrupted:
