@@ -27,8 +27,8 @@ def test_migration_3_adds_empty_windows_to_a_version_2_store(tmp_path: Path) -> 
     db.commit()
     db.close()
     store = StateStore(path)
-    assert len(MIGRATIONS) == 3
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+    assert len(MIGRATIONS) == 4  # migration 4 (the loop lease) runs too
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 4
     state = store.load_state("a")
     assert (state.cycle, state.last_accepted_desired, state.windows) == (7, 200, Windows())
 

@@ -142,6 +142,11 @@ def watch(loop_config: Path, interval: float | None, jitter: float | None, metri
     schedule = Schedule(interval or cfg.interval, cfg.jitter if jitter is None else jitter)
     driver = RealtimeDriver(loop, RealtimeSpec(schedule, events=log, metrics=metrics,
                                                on_record=keep, on_error=show_error))
+    try:
+        loop.hold(driver.spec.lease_seconds())  # a second watch of this loop stops here, before any cycle
+    except ReconError as e:
+        history.close()
+        fail(str(e))
     say(f"watching {cfg.name} (observe-only) every {schedule.interval:g}s; event log {log.path}")
     try:
         records = driver.run(max_cycles=max_cycles)

@@ -17,14 +17,18 @@ from recon.core.cycle import run_cycle
 from recon.core.effects import (
     Apply, CheckKillSwitch, Delete, Effect, FileApprovalRequest, GetApproval, LoadDesired, Observe, WriteResult,
 )
-from recon.core.errors import ObserveOnlyViolation
+from recon.core.errors import ObserveOnlyViolation, ReconError
 from recon.core.model import DesiredState, Observation
 from recon.core.normalize import Normalizer
 from recon.core.policy import Policy, RunMode
 from recon.core.record import CycleResult, LoopState
 from recon.providers.base import Actuator, Observer, ObserverNormalizer
 from recon.sources.callable import Source
+from recon.store.lease import Lease
 from recon.store.sqlite import StateStore
+
+# Seconds a lease taken for one cycle (a loop run without a driver that holds it) outlives a crash.
+CYCLE_LEASE = 120.0
 
 
 @dataclass
@@ -41,6 +45,10 @@ class Loop:
     state: LoopState = field(default_factory=LoopState)
     # One normaliser for the loop's life: the change-fed diff trusts its last plan only under the same one.
     _observer_normalizer: ObserverNormalizer | None = field(default=None, init=False, repr=False, compare=False)
+    # The loop's lease in its store (recon.store.lease): held for a run (hold) or for one cycle.
+    _lease: Lease | None = field(default=None, init=False, repr=False, compare=False)
+    _lease_ttl: float = field(default=0.0, init=False, repr=False, compare=False)
+    _held: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def observe_only(self) -> bool:
@@ -60,16 +68,48 @@ class Loop:
             cached = self._observer_normalizer = ObserverNormalizer(self.observer)
         return cached
 
-    def load_state(self) -> LoopState:
+    def hold(self, ttl: float) -> None:
+        """Take the loop's lease in its store for a whole run, each cycle renewing it for *ttl* seconds;
+        :class:`~recon.store.lease.LeaseHeld` if another process runs this loop there."""
+        if self.store is not None and self._lease is None:
+            # What the first cycle reads is read first: a store it cannot trust is refused unwritten.
+            self.load_state()
+            self.kill_switch()
+            self._lease = self.store.acquire_lease(self.name, ttl)
+            self._lease_ttl, self._held = ttl, True
+
+    def release(self) -> None:
+        """Give the loop's lease back; a store that fails now leaves it to lapse after its ttl."""
+        lease, self._lease, self._held = self._lease, None, False
+        if self.store is not None and lease is not None:
+            try:
+                self.store.release_lease(lease)
+            except ReconError:
+                pass
+
+    def load_state(self, claim: bool = False) -> LoopState:
+        """The loop's state from its store; with *claim* (a cycle that will save), first take or renew
+        the loop's lease, so that two processes never run a cycle of one loop at the same time."""
         if self.store is not None:
+            if claim and self._lease is None:
+                self._lease, self._lease_ttl = self.store.acquire_lease(self.name, CYCLE_LEASE), CYCLE_LEASE
+            elif claim and self._lease is not None:
+                self._lease = self.store.renew_lease(self._lease, self._lease_ttl)
             # The store keeps all but the last plan, which lives in this process only (recon.core.changefeed).
             self.state = replace(self.store.load_state(self.name), last_plan=self.state.last_plan)
         return self.state
 
     def save_state(self, state: LoopState) -> None:
-        self.state = state
+        """Keep *state*; the store saves it only if its state is still the one this cycle started from
+        (another process saving meanwhile is :class:`~recon.store.lease.StateConflict`, nothing saved).
+        A lease taken for this cycle alone is given back."""
+        loaded, self.state = self.state.cycle, state
         if self.store is not None:
-            self.store.save_state(self.name, state)
+            try:
+                self.store.save_state(self.name, state, expect=loaded)
+            finally:
+                if not self._held:
+                    self.release()
 
 
 def drive(gen: Generator[Effect, Any, CycleResult], handle: Callable[[Effect], Any]) -> CycleResult:
@@ -140,7 +180,7 @@ def run_once(loop: Loop, now: float, *, clock: Callable[[], float] | None = None
 
     *desired* and *observation*, when given, are used instead of loading and observing (one-shot
     plans load both first so that a failure is an error naming the input)."""
-    state = loop.load_state()
+    state = loop.load_state(claim=persist)
     start = clock() if clock else None
     gen = run_cycle(loop.name, loop.policy, state, now, mode=loop.mode, normalize=loop.normalize)
     result = drive(gen, handler_for(loop, now, desired, observation))

@@ -30,3 +30,17 @@ class RealtimeSpec:
     keep: int = 1000               # a watch runs for days: keep the recent records, not every one
     wall: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
+    lease_ttl: float | None = None  # seconds the loop's lease outlives its holder; None: lease_seconds()
+
+    def lease_seconds(self) -> float:
+        """How long the loop's lease lasts past each renewal: LEASE_CYCLES of the longest wait between
+        cycles, at least LEASE_MIN seconds, so a crashed watch frees its loop after a bounded time."""
+        if self.lease_ttl is not None:
+            return self.lease_ttl
+        return max(LEASE_CYCLES * self.schedule.interval * (1 + self.schedule.jitter), LEASE_MIN)
+
+
+# A watch renews its lease as every cycle starts, so it lapses only if a cycle and the wait after it last
+# longer than this many of the longest waits (then the save's compare-and-set still stops the loop).
+LEASE_CYCLES = 3
+LEASE_MIN = 30.0

@@ -17,6 +17,7 @@ from recon.core.approval import Approval, ApprovalRequest
 from recon.core.baseline import CountBaseline, Window, Windows
 from recon.core.record import CarriedApproval, LoopState
 from recon.core.model import Key
+from recon.store.lease import Lease
 
 
 def _short(value: Any) -> str:
@@ -136,6 +137,12 @@ def pending(row: Sequence[Any]) -> tuple[ApprovalRequest, Approval | None, float
                           _number(row[6], "requested_at"))
     answer = None if row[8] is None else approval((row[0], row[2], *row[8:12]))
     return req, answer, _number(row[7], "last_seen_at")
+
+
+def lease(row: Sequence[Any]) -> Lease:
+    """Row: loop, holder, pid, host, acquired_at, expires_at."""
+    return Lease(_text(row[0], "loop"), _text(row[1], "holder"), _int(row[2], "pid"), _text(row[3], "host"),
+                 _number(row[4], "acquired_at"), _number(row[5], "expires_at"))
 
 
 def engaged(value: Any) -> bool:

@@ -43,7 +43,14 @@ MIGRATIONS = (
     # desired_shrink.window. An older store starts with empty windows.
     "ALTER TABLE loop_state ADD COLUMN delete_window TEXT NOT NULL DEFAULT '[]';"
     "ALTER TABLE loop_state ADD COLUMN desired_window TEXT NOT NULL DEFAULT '[]';",
+    # Migration 4: one lease per loop (recon.store.lease), so that a second process running the same
+    # loop on this store refuses to start instead of overwriting the first one's windows.
+    "CREATE TABLE loop_lease (loop TEXT PRIMARY KEY, holder TEXT NOT NULL, pid INTEGER NOT NULL, "
+    "host TEXT NOT NULL, acquired_at REAL NOT NULL, expires_at REAL NOT NULL);",
 )
+
+# The tables SCHEMA makes; a store lacking one of them is not recon's (later tables come by migration).
+BASE_TABLES = ("loop_state", "approval_requests", "approvals", "kill_switch")
 
 # The columns every table has once all migrations ran; the store's queries name exactly these.
 COLUMNS = {
@@ -53,6 +60,7 @@ COLUMNS = {
     "approval_requests": ("id", "loop", "digest", "keys", "guard", "reason", "requested_at", "last_seen_at"),
     "approvals": ("request_id", "digest", "granted", "by", "decided_at", "expires_at"),
     "kill_switch": ("loop", "engaged", "reason", "by", "at"),
+    "loop_lease": ("loop", "holder", "pid", "host", "acquired_at", "expires_at"),
 }
 
 _MAGIC = b"SQLite format 3\x00"
@@ -140,7 +148,7 @@ def upgrade_and_check(db: sqlite3.Connection, path: Path) -> None:
         raise StoreError(f"{path}: state store schema version {version} is newer than this recon knows "
                          f"({len(MIGRATIONS)}); upgrade recon")
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    missing = sorted(set(COLUMNS) - tables)
+    missing = sorted(set(BASE_TABLES) - tables)
     if missing:
         raise StoreError(f"{path}: not a recon state store (no table {', '.join(missing)}); {_ADVICE}")
     if version < len(MIGRATIONS):

@@ -15,17 +15,23 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from recon.core.approval import Approval, ApprovalRequest
 from recon.core.policy import APPROVAL_TTL
 from recon.core.record import LoopState
+from recon.store import lease
 from recon.store import rows as decode
 from recon.store.schema import StoreError, check_file, create, initialise, store_error, upgrade_and_check
 
 T = TypeVar("T")
+
+# loop_state's columns after its key, in the order save_state gives them.
+_STATE = ("cycle, last_accepted_desired, last_observed, own_deletes_last, backoff, approved_keys, approved_until, "
+          "approved_by, lower_observed, lower_seen, delete_window, desired_window")
+_MARKS = ", ".join("?" * 12)
 
 
 class ApprovalNotFound(StoreError):
@@ -92,24 +98,65 @@ class StateStore:
     # loop state -------------------------------------------------------------------------------
     def load_state(self, loop: str) -> LoopState:
         with self._tx() as db:
-            row = db.execute("SELECT cycle, last_accepted_desired, last_observed, own_deletes_last, backoff, "
-                             "approved_keys, approved_until, approved_by, lower_observed, lower_seen, "
-                             "delete_window, desired_window FROM loop_state WHERE loop = ?", (loop,)).fetchone()
+            row = db.execute(f"SELECT {_STATE} FROM loop_state WHERE loop = ?", (loop,)).fetchone()
         if row is None:
             return LoopState()
         return self._decode(f"loop_state (loop {loop!r})", decode.loop_state, row)
 
-    def save_state(self, loop: str, state: LoopState) -> None:
+    def save_state(self, loop: str, state: LoopState, expect: int | None = None) -> None:
+        """Save *state*; with *expect*, only if the saved state is still at cycle *expect* (the one
+        this cycle loaded; 0 also matches no saved state), else :class:`StateConflict` and nothing saved."""
         backoff = json.dumps([[list(k), a, t] for k, (a, t) in sorted(state.backoff.items())])
+        b = state.count_baseline
+        values = (state.cycle, state.last_accepted_desired, b.count, state.own_deletes_last, backoff,
+                  json.dumps(sorted(map(list, state.approval.keys))), state.approval.until, state.approval.by,
+                  b.lower, b.seen, decode.window_json(state.windows.deletes), decode.window_json(state.windows.desired))
         with self._tx() as db:
-            b = state.count_baseline
-            db.execute("INSERT OR REPLACE INTO loop_state (loop, cycle, last_accepted_desired, last_observed, "
-                       "own_deletes_last, backoff, approved_keys, approved_until, approved_by, lower_observed, "
-                       "lower_seen, delete_window, desired_window) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (loop, state.cycle, state.last_accepted_desired, b.count,
-                        state.own_deletes_last, backoff, json.dumps(sorted(map(list, state.approval.keys))),
-                        state.approval.until, state.approval.by, b.lower, b.seen,
-                        decode.window_json(state.windows.deletes), decode.window_json(state.windows.desired)))
+            if expect is None:
+                db.execute(f"INSERT OR REPLACE INTO loop_state (loop, {_STATE}) VALUES (?, {_MARKS})", (loop, *values))
+                return
+            # One statement each, so no other process can save between the check and the write.
+            saved = db.execute(f"UPDATE loop_state SET ({_STATE}) = ({_MARKS}) WHERE loop = ? AND cycle = ?",
+                               (*values, loop, expect)).rowcount
+            if not saved and expect == 0:
+                saved = db.execute(f"INSERT INTO loop_state (loop, {_STATE}) VALUES (?, {_MARKS}) "
+                                   "ON CONFLICT(loop) DO NOTHING", (loop, *values)).rowcount
+            if not saved:
+                row = db.execute("SELECT cycle FROM loop_state WHERE loop = ?", (loop,)).fetchone()
+                raise lease.conflict(self.path, loop, expect, None if row is None else row[0])
+
+    # leases -----------------------------------------------------------------------------------
+    def acquire_lease(self, loop: str, ttl: float, now: float | None = None) -> lease.Lease:
+        """Take *loop*'s lease for *ttl* seconds, or raise :class:`LeaseHeld` naming its live holder."""
+        mine = lease.Lease.mine(loop, time.time() if now is None else now, ttl)
+        with self._tx() as db:
+            db.execute(lease.ACQUIRE, (mine.loop, mine.holder, mine.pid, mine.host, mine.acquired_at, mine.expires_at))
+            got = self._lease(db, loop)
+        if got is None or got.holder != mine.holder:
+            raise lease.held(self.path, got or mine)
+        return mine
+
+    def renew_lease(self, mine: lease.Lease, ttl: float, now: float | None = None) -> lease.Lease:
+        """Extend the lease this process holds; :class:`LeaseLost` if another process took it meanwhile."""
+        until = (time.time() if now is None else now) + ttl
+        with self._tx() as db:
+            if not db.execute(lease.RENEW, (until, mine.loop, mine.holder)).rowcount:
+                raise lease.lost(self.path, mine, self._lease(db, mine.loop))
+        return replace(mine, expires_at=until)
+
+    def release_lease(self, mine: lease.Lease) -> None:
+        """Give the lease up (a clean stop), so the next run need not wait for it to expire."""
+        with self._tx() as db:
+            db.execute(lease.RELEASE, (mine.loop, mine.holder))
+
+    def current_lease(self, loop: str) -> lease.Lease | None:
+        """Who holds *loop*'s lease, expired or not; None when nobody does."""
+        with self._tx() as db:
+            return self._lease(db, loop)
+
+    def _lease(self, db: sqlite3.Connection, loop: str) -> lease.Lease | None:
+        row = db.execute(lease.SELECT, (loop,)).fetchone()
+        return None if row is None else self._decode(f"loop_lease (loop {loop!r})", decode.lease, row)
 
     # approvals --------------------------------------------------------------------------------
     def file_request(self, req: ApprovalRequest, now: float | None = None) -> None:
