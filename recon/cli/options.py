@@ -46,7 +46,7 @@ def guard_settings(o: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The guard options *o* as a loop config would give them: guard name -> settings over its defaults."""
     g: dict[str, dict[str, Any]] = {}
     for option, (guard, setting) in _THRESHOLDS.items():
-        if o[option] is not None:
+        if o.get(option) is not None:  # an option a caller leaves out is an option not given
             g.setdefault(guard, {})[setting] = o[option]
     if o["protect"]:
         sels = []
@@ -62,7 +62,7 @@ def guard_settings(o: dict[str, Any]) -> dict[str, dict[str, Any]]:
         g.setdefault(name, {})["enabled"] = False
     # The window budget is a pair: one option without the other is a clear error, never a default.
     for one, other in (("max_deletes_window", "max_deletes_window_max"), ("max_deletes_window_max", "max_deletes_window")):
-        if o[one] is not None and o[other] is None:
+        if o.get(one) is not None and o.get(other) is None:
             fail(f"--{one.replace('_', '-')} {o[one]:g}: give --{other.replace('_', '-')} too")
     try:
         Guards.model_validate(g)
