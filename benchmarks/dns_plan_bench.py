@@ -267,6 +267,8 @@ def main() -> int:
                 t0 = time.perf_counter()
                 found[name] = fn()
                 times[name].append(time.perf_counter() - t0)
+                # Each run as it ends: at 200k on a loaded machine a whole run takes long enough to be cut short.
+                print(f"    run {len(times[name])}: {name:32s} {times[name][-1]:7.3f} s   load {load()}", flush=True)
         results = {name: (statistics.median(ts), found[name]) for name, ts in times.items()}
         for name, ts in times.items():
             print(f"  {name:32s} median {statistics.median(ts):7.3f} s   min {min(ts):7.3f} s", flush=True)
