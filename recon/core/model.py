@@ -31,8 +31,20 @@ def key_problem(kind: str, name: str) -> str | None:
     return None
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def freeze(value: Any) -> Any:
     """Return a deeply immutable copy of a JSON-like value (mappings, lists, scalars)."""
+    # Parsed data is plain dicts, lists and scalars: an exact type test answers those before the
+    # isinstance chain below (an ABC check per scalar), which a large inventory pays per value.
+    t = type(value)
+    if t in _SCALARS:
+        return value
+    if t is list:
+        return tuple([v if type(v) in _SCALARS else freeze(v) for v in value])
+    if t is dict:
+        return MappingProxyType({str(k): v if type(v) in _SCALARS else freeze(v) for k, v in value.items()})
     if isinstance(value, MappingProxyType):
         return value
     if isinstance(value, Mapping):
@@ -73,7 +85,7 @@ class Resource:
         if isinstance(spec, MappingProxyType):
             raw = dict(spec)
         else:
-            raw = {str(k): freeze(v) for k, v in spec.items()}
+            raw = {str(k): v if type(v) in _SCALARS else freeze(v) for k, v in spec.items()}
             object.__setattr__(self, "spec", MappingProxyType(raw))
         object.__setattr__(self, "_raw", raw)
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from recon.core.errors import ReconError
-from recon.core.model import DesiredState, Resource, freeze
+from recon.core.model import DesiredState, Resource
 from recon.core.text import plural
 from recon.sources.digest import FilesDigest, digest_files
 from recon.sources.document import (describe_validation_error, line_for, parse_document, read_yaml_file,
@@ -106,7 +106,7 @@ def _validate(data: Any, text: str, name: str) -> list[Resource]:
                 f"(first at resources[{seen[k]}], line {line_for(lines, ('resources', seen[k])) or '?'})")
         seen[k] = i
         try:
-            out.append(Resource(kind, rname, freeze(spec), owner))
+            out.append(Resource(kind, rname, spec, owner))  # Resource freezes a plain spec itself, in one copy
         except ValueError as e:  # a key the model refuses (control characters): name the line
             lines = source_lines(text, [("resources", i)], name)
             raise InventoryError(f"{name}:{line_for(lines, ('resources', i)) or '?'}: field resources.{i}: {e}") from None
