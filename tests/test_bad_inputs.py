@@ -356,6 +356,16 @@ CASES: list[Case] = [
         argv=("desired-history", "LOOP.yaml")),
     loop_case("desired-history-no-repository", source_config("{type: git, repo: nowhere, ref: main}"),
               ("git nowhere@main",))._with(argv=("desired-history", "LOOP.yaml")),
+    # a plan whose desired source fails creates no state store (.recon/bad-inputs.db), nor its folder
+    loop_case("loop-desired-missing", source_config("{path: missing.yaml}"), ("missing.yaml", "no such file")),
+    loop_case("loop-desired-missing-spec", loop_config(), ("d.yaml:4", "spec"))._with(
+        {"d.yaml": DESIRED + "  - {kind: A, name: cut}\n"}),
+    loop_case("loop-desired-git-no-repository", source_config("{type: git, repo: nowhere}"), ("git nowhere@HEAD",)),
+    loop_case("loop-desired-sql-unreachable",
+              source_config("{type: sql, url: 'postgresql+psycopg://u@127.0.0.1:1/db', query: SELECT 1, timeout: 5}"),
+              ("sql postgresql+psycopg://u@127.0.0.1:1/db", "connection")),
+    plan_case("state-desired-missing-spec", DESIRED + "  - {kind: A, name: cut}\n", ("d.yaml:4", "spec"))._with(
+        argv=(*PLAN, "--state", "new.db")),
     # issue 15: calibration inputs and the settings to paste
     calibrate_case("calibrate-no-history", {}, (), ("audit-history.db", "no such file")),
     calibrate_case("calibrate-history-too-short", {"h.db": Built(history_with_one_run)},

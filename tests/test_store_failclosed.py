@@ -275,3 +275,17 @@ def test_only_a_held_lock_counts_as_busy(tmp_path: Path) -> None:
     readonly.sqlite_errorcode = sqlite3.SQLITE_READONLY  # type: ignore[attr-defined]
     assert isinstance(store_error(tmp_path, locked), StoreBusy)
     assert not isinstance(store_error(tmp_path, readonly), StoreBusy)
+
+
+@pytest.mark.timeout(60)
+def test_a_plan_whose_desired_state_fails_makes_no_store_and_the_next_good_plan_files_its_request(
+        tmp_path: Path) -> None:
+    cfg = write_loop(tmp_path)
+    (tmp_path / "desired.yaml").write_text("resources: [\n")
+    assert_one_line_error(recon("plan", cfg), tmp_path / "desired.yaml")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["LOOP.yaml", "desired.yaml", "observed.yaml"]
+    # Fixed, the plan makes the store as before and files the delete for approval there.
+    (tmp_path / "desired.yaml").write_text(yaml.safe_dump(DESIRED))
+    assert recon("plan", cfg).returncode == 3
+    store = tmp_path / ".recon" / f"{LOOP}.db"
+    assert sqlite3.connect(store).execute("SELECT loop FROM approval_requests").fetchall() == [(LOOP,)]

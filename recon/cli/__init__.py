@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from recon.cli.console import err, esc, fail, out, print_decision, print_table, say
+from recon.cli.console import err, esc, fail, out, print_decision, print_table, reader_gone, say
 from recon.core.report import ExitCode
 
 __all__ = ["err", "esc", "fail", "main", "out", "print_decision", "print_table", "say"]
@@ -46,6 +46,15 @@ class ReconGroup(click.Group):
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # A raw write (click.echo of JSON, a command's last act) to a reader that went away: the
+            # reader's choice, not an error, as `recon.cli.console.finish` treats it; no traceback.
+            reader_gone()
+            return 0
 
 
 @click.group(cls=ReconGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -28,11 +28,20 @@ __all__ = ["err", "esc", "fail", "out", "print_decision", "print_table", "say"]
 
 # User text is embedded in markup only through esc(); emoji codes (":x:") in names stay text too.
 class _Console(Console):
-    """Rich's console, but a closed pipe is left to :func:`finish` (rich exits 1 by itself)."""
+    """Rich's console, but a closed pipe (``| head -1``) silences it and the command carries on: its work
+    is done and its exit code is its own, whoever stopped reading (rich would exit 1 at once)."""
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
-        raise BrokenPipeError
+        reader_gone()
+
+
+def reader_gone() -> None:
+    """Point stdout at /dev/null: nothing more can reach the reader, and later prints and Python's
+    final flush must not fail again."""
+    fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, sys.stdout.fileno())
+    os.close(fd)
 
 
 out = _Console(highlight=False, soft_wrap=True, emoji=False)
@@ -58,9 +67,8 @@ def finish(show: Callable[[], None], code: int) -> NoReturn:
     try:
         show()
         sys.stdout.flush()
-    except BrokenPipeError:
-        # Nothing more can reach the reader; keep Python's final flush from failing again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except BrokenPipeError:  # from a raw write (click.echo of JSON); the console's own prints do not raise
+        reader_gone()
     sys.exit(code)
 
 

@@ -58,13 +58,15 @@ def plan(loop_config: Path | None, desired: Path | None, observed: Path | None, 
             if given:
                 bail(f"{loop_config}: guard options ({', '.join('--' + k.replace('_', '-') for k in given)}) "
                      "apply to --desired/--observed plans; set guards in the loop config")
-            loop = build_loop(*load_loop_config(loop_config))
+            cfg, base = load_loop_config(loop_config)
+            # Lazy: the store is made when the plan first reads it, after the desired state loaded.
+            loop = build_loop(cfg, base, StateStore(cfg.state_path(base), lazy=True))
             # Quoted, so the printed command works as printed whatever the path holds.
             hint = f"--config {shlex.quote(str(loop_config))}"
         else:
             if desired is None or observed is None:
                 bail("give LOOP.yaml, or both --desired FILE and --observed FILE")
-            store = StateStore(state) if state else StateStore(":memory:")
+            store = StateStore(state, lazy=True) if state else StateStore(":memory:")
             hint = f"--state {shlex.quote(str(state))}" if state else None
             policy = loop_policy(opts["sync"], opts["owner_id"], guard_settings(opts))
             loop = inventory_loop(loop_name, desired, observed, policy, store)

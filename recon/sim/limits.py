@@ -2,8 +2,8 @@
 
 A scenario's size is bounded before anything runs: counts are strict integers (``true`` is not 1),
 reals are finite and never booleans, and the work a run would take (peak resources in the world,
-loop cycles, resource-cycles plus drift events) is estimated from the validated scenario and
-compared with ``limits``. A scenario over a limit is refused with the estimate and the override
+loop cycles, and the work of building the world, of the cycles' full diffs of the inventory and of
+the changes) is estimated from the validated scenario and compared with ``limits``. A scenario over a limit is refused with the estimate and the override
 that raises the limit. This module computes; it never reads a file or runs a simulation.
 """
 
@@ -21,7 +21,8 @@ MAX_RESOURCES = 1_000_000  # peak resources in the world; about 1 KB each, so ab
 MAX_CYCLES = 1_000_000     # loop cycles over all loops
 MAX_WORK = 1_000_000_000   # work units (about 2 µs each): about half an hour on one core
 CYCLE_COST = 200           # a loop cycle costs about as much as diffing 200 resources (measured: ~400 µs)
-EVENT_COST = 20            # a drift event, with its notification and record, about 20 resources' diff
+EVENT_COST = 20            # a drift event or a write, with its notification and record, about 20 resources' diff
+BUILD_COST = 20            # building one resource of the world at the start (measured: ~45 µs)
 
 
 def _not_bool(value: Any) -> Any:
@@ -50,7 +51,8 @@ class Limits(BaseModel):
     model_config = MODEL_CONFIG
     max_resources: Real = Field(MAX_RESOURCES, gt=0, description="peak resources the world may hold")
     max_cycles: Real = Field(MAX_CYCLES, gt=0, description="loop cycles over all loops")
-    max_work: Real = Field(MAX_WORK, gt=0, description="cycles x (resources + 200) + 20 x drift events")
+    max_work: Real = Field(MAX_WORK, gt=0, description="20 x resources + full diffs x resources + cycles x 200 "
+                                                       "+ 20 x changes (drift events and writes)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +116,34 @@ def excesses(sc: Any) -> list[Excess]:
     if cycles > lim.max_cycles:
         more = f", {len(specs)} loops" if len(specs) > 1 else ""
         out.append(Excess("max_cycles", cycles, lim.max_cycles, period_loc, f"loop cycles ({where}{more})"))
-    work = cycles * (resources + CYCLE_COST) + EVENT_COST * events
+    diffs = sum(_full_diffs(sc, n, resources) for n in per_loop)
+    changes = 2 * events + w.initially_missing  # each drift event, and the loop's write that answers it
+    work = BUILD_COST * resources + diffs * resources + cycles * CYCLE_COST + EVENT_COST * changes
     if work > lim.max_work:
-        # blame what drives the estimate: drift events, the world's size, or the busiest loop's period
-        loc = ("drift",) if EVENT_COST * events > work / 2 else ("world", "resources") if resources >= cycles \
-            else period_loc
+        # blame what drives the estimate: the changes, a watch's resyncs, the world's size, or the busiest period
+        loc = ("drift",) if EVENT_COST * changes > work / 2 else \
+            ("provider", "watch", "resync") if sc.provider.watch is not None and diffs * resources > work / 2 else \
+            ("world", "resources") if resources >= cycles else period_loc
         out.append(Excess("max_work", work, lim.max_work, loc,
-                          f"work ({cycles:.3g} loop cycles x ({resources:.3g} resources + {CYCLE_COST})"
-                          f" + {EVENT_COST} x {events:.3g} drift events)"))
+                          f"work ({BUILD_COST} x {resources:.3g} resources to build + {diffs:.3g} full diffs x "
+                          f"{resources:.3g} resources + {cycles:.3g} loop cycles x {CYCLE_COST}"
+                          f" + {EVENT_COST} x {changes:.3g} changes)"))
     return out
+
+
+def _full_diffs(sc: Any, cycles: float, resources: float) -> float:
+    """How many of a loop's *cycles* diff the whole inventory. Without a watch, every cycle lists it. With
+    one (the change-fed diff, whose cycle costs follow the changes), only the first cycle, one per
+    resync, the cycle after a list that failed or came back flagged incomplete, and one per change of
+    the desired state; a scripted source answers afresh on every load, so each of its cycles diffs all."""
+    p, watch = sc.provider, sc.provider.watch
+    if watch is None or sc.script:
+        return cycles
+    calls = max(1.0, math.ceil(resources / p.pages.size)) if p.pages is not None else 1.0
+    ok = ((1 - p.error_p) * (1 - p.timeout_p)) ** calls  # every page is a call that may fail
+    if p.pages is not None and p.pages.on_truncate == "flag" and calls > 1:
+        ok *= 1 - p.pages.truncate_p
+    if ok <= 0:
+        return cycles
+    desired_changes = 2 * len(sc.desired)  # a desired event starts and (maybe) ends
+    return min(cycles, (sc.duration / watch.resync + 1) / ok + desired_changes)

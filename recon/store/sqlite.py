@@ -56,21 +56,37 @@ class PendingRequest:
 class StateStore:
     """Loop state, approval requests, approvals and kill switches in one SQLite file."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, lazy: bool = False) -> None:
+        """Open the store at *path*, creating it if there is none; with *lazy*, a missing store is
+        created on first use instead, so a command that fails before (a desired source it cannot
+        read) leaves nothing behind. An existing file is checked at once either way."""
         self.path = Path(path)
         self._memory: sqlite3.Connection | None = None
+        self._opened = False
         if str(path) == ":memory:":
             self._memory = sqlite3.connect(":memory:")
             initialise(self._memory)
-            return
+            self._opened = True
+        elif not lazy or os.path.lexists(self.path):
+            self._open()
+
+    def _open(self) -> None:
+        """Create the store if there is no file yet, then check it and run pending migrations."""
         if not os.path.lexists(self.path):
             create(self.path)
         check_file(self.path)
-        with self._tx() as db:
-            upgrade_and_check(db, self.path)
+        self._opened = True
+        try:
+            with self._tx() as db:
+                upgrade_and_check(db, self.path)
+        except BaseException:
+            self._opened = False
+            raise
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        if not self._opened:
+            self._open()
         # mode=rw: SQLite must open the store that was checked, never create an empty one in its place
         # (a store deleted under a running watch is then an error, not a released kill switch).
         uri = f"file:{urllib.parse.quote(str(self.path.absolute()))}?mode=rw"

@@ -124,3 +124,26 @@ def test_the_limits_admit_every_shipped_scenario_and_are_the_documented_constant
     docs = (root / "docs" / "scenarios.md").read_text() + (root / "docs" / "design.md").read_text()
     for value in (MAX_RESOURCES, MAX_CYCLES, MAX_WORK):
         assert f"{value:,}" in docs, value
+
+
+MILLION = "name: t\nduration: 60000\nworld:\n  resources: 1000000\nloop:\n  period: 60\n"  # 1,001 cycles
+
+
+@pytest.mark.timeout(10)
+def test_a_watched_million_resources_cost_their_resyncs_and_changes_not_the_inventory_every_cycle(
+        tmp_path: Path) -> None:
+    """The change-fed path diffs only what changed between resyncs: a million resources watched, resynced
+    every 10 minutes, are about 10^8 units of work; listed every cycle they are 10^9, over the limit."""
+    f = tmp_path / "s.yaml"
+    f.write_text(MILLION + "drift:\n  edit_rate: 1.0e-7\nprovider:\n  watch: {resync: 600}\n")
+    assert load_scenario(f).world.resources == 1_000_000
+    for provider, blame in (("", "s.yaml:4: field world.resources:"),
+                            ("provider:\n  watch: {resync: 60}\n", "field provider.watch.resync:"),
+                            # 10,000 pages a list, each failing 1 time in 100: nearly every list fails and is retried
+                            ("provider:\n  watch: {resync: 600}\n  error_p: 0.01\n  pages: {size: 100}\n",
+                             "field provider.watch.resync:")):
+        f.write_text(MILLION + provider)
+        line = run_cli(["simulate", str(f), "--no-plots", "--out", str(tmp_path / "out")], tmp_path / "out")
+        assert blame in line and "scenario too large to simulate: work" in line, line
+        override = line.split(" with ", 1)[1]
+        assert load_scenario(f, [override.removeprefix("--set ")]).world.resources == 1_000_000
