@@ -87,6 +87,11 @@ def sweep(scenarios: tuple[Path, ...], grid: tuple[str, ...], seeds: int, root: 
     say(f"{plural(len(result.runs), 'run')} ({result.computed} computed now, {result.reused} found finished) over "
         f"{plural(len(result.table), 'grid point')} x {plural(seeds, 'seed')} x {plural(len(result.scenarios), 'scenario')}")
     say(("recommended: " if rec["satisfied"] else "no recommendation: ") + rec["statement"])
+    worst = (rec.get("worst_case") or {}).get("per_point", {})
+    if rec.get("point") is not None and rec["point"] in worst:
+        # The average says a typical bad day; the bound says what this setting lets through at worst.
+        say(f"  worst case for it: {plural(worst[rec['point']], 'wrongful delete')} "
+            "(recon worst-case: the most any input sequence gets past these guards)")
     for name in ("sweep.csv", "points.csv", "frontier.png", "recommendation.json"):
         say(f"  wrote {out_dir / name}")
 

@@ -53,3 +53,16 @@ def test_a_bad_worst_case_setting_is_one_line_naming_it_and_writes_nothing(tmp_p
                                         "--seed", "1", "--worst-case", option, value, "--out", str(tmp_path / "o")])
         assert res.exit_code == 1 and f"{option} {value}" in res.output and len(res.output.strip().splitlines()) == 1
         assert not (tmp_path / "o").exists()
+
+
+def test_the_summary_names_the_recommended_settings_worst_case(tmp_path: Path) -> None:
+    """The average alone would read as "safe": the printed recommendation carries its bound too."""
+    (tmp_path / "s.yaml").write_text(SCENARIO, encoding="utf-8")
+    r = CliRunner().invoke(main, ["sweep", str(tmp_path / "s.yaml"), "--grid", GRID[0], "--seeds", "2", "--seed", "5",
+                                  "--workers", "1", "--no-progress", "--worst-case", "--worst-case-horizon", "6",
+                                  "--worst-case-beam", "4", "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    rec = json.loads((tmp_path / "out" / "recommendation.json").read_text(encoding="utf-8"))
+    assert rec["point"] is not None
+    bound = rec["worst_case"]["per_point"][str(rec["point"])]
+    assert f"worst case for it: {bound} wrongful deletes" in r.output, r.output
